@@ -1,0 +1,400 @@
+"""Every write to a child's file (DESIGN principle 2): keyword-only, atomic, and recorded as an event.
+
+The web form, the API and the ledger import all call these, so the status history and the timeline
+follow whatever the entry point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shouhu.core.crypto import blind_index
+from shouhu.core.events import EventSpec, record_events
+from shouhu.core.identity import mask_id_number, mask_phone
+from shouhu.core.jurisdiction import region_allowed, scope_of
+from shouhu.core.models import AccessLog, User
+from shouhu.core.pinyin import name_pinyin
+from shouhu.core.policy import param
+from shouhu.registry import rules
+from shouhu.registry.models import Child, Grandparent, Guardian, Parent, StatusPeriod
+from shouhu.registry.validation import validate_child
+
+CHILD_FIELDS = [
+    "name", "sex", "ethnicity", "birth_date", "hukou_registered", "hukou_rural", "hukou_place", "address",
+    "health", "disability_type", "disability_grade", "illness", "boarding", "schooling", "care_arrangement",
+    "guardianship_rating", "moved_with_parents", "income_sources", "assistance", "distress_categories",
+    "village_contact_name", "notes",
+]
+PARENT_FIELDS = [
+    "name", "birth_date", "away_for_work", "away_since", "work_province", "work_city", "abroad", "work_country",
+    "guardianship_capacity", "incapacity_reason", "deceased",
+]
+
+
+class DuplicateChild(Exception):
+    """The child is already on file (same ID number; or same name, birth date and village)."""
+
+    def __init__(self, existing: Child):
+        super().__init__(_("该儿童已建档：%(name)s（%(village)s）。") % {"name": existing.name, "village": existing.village.name})
+        self.existing = existing
+
+
+class StaleVersion(Exception):
+    """Someone saved the file after this user loaded it (optimistic concurrency, 409)."""
+
+    def __init__(self, current: int):
+        super().__init__(_("该档案已被他人修改（当前版本 %(v)d），请刷新后重新编辑。") % {"v": current})
+        self.current = current
+
+
+class OutOfScope(Exception):
+    """The actor may not write there; callers answer it exactly like a missing record."""
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    child_id: str
+    before: tuple[bool, str]
+    after: tuple[bool, str]
+    effective: date
+
+
+# --- snapshots for the timeline (identifiers masked: the audit trail must not undo encryption) -----
+
+
+def child_snapshot(child: Child, parents: list[Parent] | None = None) -> dict[str, Any]:
+    snap: dict[str, Any] = {f: getattr(child, f) for f in CHILD_FIELDS}
+    snap["village"] = child.village_id
+    snap["id_number"] = mask_id_number(child.id_number)
+    snap["village_contact_phone"] = mask_phone(child.village_contact_phone or None)
+    plist = parents if parents is not None else list(child.parents.all())
+    snap["parents"] = [
+        {**{f: getattr(p, f) for f in PARENT_FIELDS}, "relation": p.relation,
+         "id_number": mask_id_number(p.id_number), "phone": mask_phone(p.phone or None)}
+        for p in plist
+    ]
+    return snap
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields that changed, so the timeline says what happened."""
+    if before is None:
+        return {}, after
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+# --- facts for the rules ---------------------------------------------------------------------------
+
+
+def facts_of(child: Child, parents: list[Parent] | None = None) -> rules.ChildFacts:
+    plist = parents if parents is not None else list(child.parents.all())
+    return rules.ChildFacts(
+        birth_date=child.birth_date, sex=child.sex, hukou_rural=child.hukou_rural,
+        moved_with_parents=child.moved_with_parents, care_arrangement=child.care_arrangement,
+        health=child.health, assistance=frozenset(child.assistance or []),
+        parents=tuple(
+            rules.ParentFacts(relation=p.relation, away_for_work=p.away_for_work, away_since=p.away_since,
+                              guardianship_capacity=p.guardianship_capacity,
+                              incapacity_reason=p.incapacity_reason, deceased=p.deceased)
+            for p in plist
+        ),
+    )
+
+
+def evaluate(child: Child, on: date, parents: list[Parent] | None = None) -> tuple[
+        rules.LeftBehindDecision, rules.KeyTargetDecision]:
+    facts = facts_of(child, parents)
+    limit = int(param("left_behind_age_limit"))
+    decision = rules.evaluate_left_behind(facts, on, age_limit=limit)
+    key = rules.evaluate_key_target(facts, decision, on, hardship_codes=param("hardship_assistance_codes"),
+                                    age_limit=limit)
+    return decision, key
+
+
+# --- duplicates ------------------------------------------------------------------------------------
+
+
+def find_duplicate(*, id_number: str | None, name: str, birth_date: date, village_code: str,
+                   exclude: Any = None) -> Child | None:
+    """R1.7: same ID number; or, without one, same name + birth date + village."""
+    qs = Child.objects.select_related("village")
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    if id_number:
+        return qs.filter(id_number_index=blind_index("id", id_number)).first()
+    return qs.filter(name=name, birth_date=birth_date, village_id=village_code, id_number_index__isnull=True).first()
+
+
+# --- writes ----------------------------------------------------------------------------------------
+
+
+def _apply(child: Child, data: dict[str, Any]) -> None:
+    for f in CHILD_FIELDS:
+        if f in data:
+            setattr(child, f, data[f])
+    child.village = data["village"]
+    child.id_number = data.get("id_number")
+    child.id_number_index = blind_index("id", child.id_number) if child.id_number else None
+    if "village_contact_phone" in data:
+        child.village_contact_phone = data["village_contact_phone"] or ""
+    child.name_pinyin, child.name_initials = name_pinyin(child.name)
+
+
+def _write_parents(child: Child, parents: list[dict[str, Any]]) -> list[Parent]:
+    existing = {p.relation: p for p in child.parents.all()}
+    keep: list[Parent] = []
+    for data in parents:
+        p = existing.pop(data["relation"], None) or Parent(child=child, relation=data["relation"])
+        for f in PARENT_FIELDS:
+            if f in data:
+                setattr(p, f, data[f])
+        p.id_number = data.get("id_number") or None
+        p.id_number_index = blind_index("id", p.id_number) if p.id_number else None
+        p.phone = data.get("phone") or ""
+        p.phone_index = blind_index("phone", p.phone) if p.phone else ""
+        p.save()
+        keep.append(p)
+    for stale in existing.values():
+        stale.delete()
+    return keep
+
+
+def _child_event(verb: str, child: Child, actor: User | None, summary: str, before: Any, after: Any,
+                 at: Any = None) -> EventSpec:
+    return EventSpec(verb=verb, subject_type="registry.child", subject_id=str(child.pk), actor=actor,
+                     child_id=str(child.pk), region_code=child.village_id, summary=summary, before=before,
+                     after=after, occurred_at=at or timezone.now())
+
+
+@transaction.atomic
+def child_create(*, actor: User, data: dict[str, Any], today: date | None = None) -> Child:
+    """Register a child (R1.1). Refuses a duplicate with a link to the existing file (R1.7)."""
+    today = today or timezone.localdate()
+    clean = validate_child(data, today=today)
+    if not region_allowed(scope_of(actor), clean["village"].code, for_edit=True):
+        raise ValidationError({"village": [_("您无权在该村（居）建立档案。")]})
+    dup = find_duplicate(id_number=clean.get("id_number"), name=clean["name"], birth_date=clean["birth_date"],
+                         village_code=clean["village"].code)
+    if dup is not None:
+        raise DuplicateChild(dup)
+    child = Child(created_by=actor)
+    _apply(child, clean)
+    child.save()
+    parents = _write_parents(child, clean.get("parents") or [])
+    after = child_snapshot(child, parents)
+    events = [_child_event("child.created", child, actor, _("建立档案"), None, after)]
+    events += _refresh(child, parents, on=today, effective=today, actor=actor)
+    record_events(events)
+    return child
+
+
+@transaction.atomic
+def child_update(*, actor: User, child_id: Any, data: dict[str, Any], version: int,
+                 today: date | None = None, effective: date | None = None) -> Child:
+    """Edit a file with optimistic concurrency; `effective` dates a status change (default today)."""
+    today = today or timezone.localdate()
+    scope = scope_of(actor)
+    child = Child.objects.select_for_update().filter(pk=child_id).first()
+    if child is None or not region_allowed(scope, child.village_id, for_edit=True):
+        raise OutOfScope()
+    if child.version != version:
+        raise StaleVersion(child.version)
+    merged = {**child_snapshot(child), "id_number": child.id_number,
+              "village_contact_phone": child.village_contact_phone, "village": child.village_id}
+    merged.pop("parents")
+    merged.update(data)
+    if "parents" not in data:
+        merged["parents"] = None
+    clean = validate_child(merged, today=today)
+    if clean.get("parents") is None:
+        clean.pop("parents", None)
+    if not region_allowed(scope, clean["village"].code, for_edit=True):
+        raise ValidationError({"village": [_("您无权把档案转到该村（居）。")]})
+    dup = find_duplicate(id_number=clean.get("id_number"), name=clean["name"], birth_date=clean["birth_date"],
+                         village_code=clean["village"].code, exclude=child.pk)
+    if dup is not None:
+        raise DuplicateChild(dup)
+    if effective is not None and effective > today:
+        raise ValidationError({"effective": [_("变化日期不能晚于今天。")]})
+    before = child_snapshot(child)
+    _apply(child, clean)
+    child.version += 1
+    child.updated_at = timezone.now()
+    child.save()
+    parents = _write_parents(child, clean["parents"]) if "parents" in clean else list(child.parents.all())
+    b, a = diff(before, child_snapshot(child, parents))
+    events = []
+    if a:
+        events.append(_child_event("child.updated", child, actor, _("修改档案"), b, a))
+    events += _refresh(child, parents, on=today, effective=effective or today, actor=actor)
+    record_events(events)
+    return child
+
+
+def _refresh(child: Child, parents: list[Parent], *, on: date, effective: date, actor: User | None) -> list[EventSpec]:
+    """Re-derive status as of `on`; keep the dated history; return the events to record (R1.6)."""
+    decision, key = evaluate(child, on, parents)
+    reasons = [r.text for r in decision.reasons]
+    snapshot = dict(lb_status=decision.left_behind, lb_type=decision.type or "", lb_reasons=reasons,
+                    key_target=key.is_key_target, key_target_reasons=list(key.reasons), status_on=on)
+    current = StatusPeriod.objects.filter(child=child, end__isnull=True).first()
+    events: list[EventSpec] = []
+    new_state = (decision.left_behind, decision.type or "")
+    if current is None:
+        start = (decision.since or on) if decision.left_behind else on
+        StatusPeriod.objects.create(child=child, left_behind=new_state[0], type=new_state[1], start=start,
+                                    reasons=reasons)
+        snapshot["lb_since"] = start if decision.left_behind else None
+        if decision.left_behind:
+            events.append(_child_event("child.status_entered", child, actor, _("认定为农村留守儿童"),
+                                       None, {"type": new_state[1], "since": start, "reasons": reasons}))
+    elif (current.left_behind, current.type) != new_state:
+        when = effective
+        if any(r.code == "age_out" for r in decision.reasons):
+            when = rules.age_out_date(child.birth_date, int(param("left_behind_age_limit")))
+        elif decision.left_behind and decision.since and current.start < decision.since <= on:
+            when = decision.since
+        when = max(when, current.start)
+        before_state = {"left_behind": current.left_behind, "type": current.type, "since": current.start}
+        if when <= current.start:  # a correction on the day the period began: rewrite it
+            current.left_behind, current.type, current.reasons = new_state[0], new_state[1], reasons
+            current.save(update_fields=["left_behind", "type", "reasons"])
+        else:
+            current.end = when
+            current.save(update_fields=["end"])
+            StatusPeriod.objects.create(child=child, left_behind=new_state[0], type=new_state[1], start=when,
+                                        reasons=reasons)
+        snapshot["lb_since"] = when if decision.left_behind else None
+        verb = "child.status_entered" if decision.left_behind else "child.status_exited"
+        summary = _("认定为农村留守儿童") if decision.left_behind else _("退出农村留守儿童")
+        events.append(_child_event(verb, child, actor, summary, before_state,
+                                   {"left_behind": new_state[0], "type": new_state[1], "date": when,
+                                    "reasons": reasons}))
+    else:
+        current.reasons = reasons
+        current.save(update_fields=["reasons"])
+    Child.objects.filter(pk=child.pk).update(**snapshot)
+    for k, v in snapshot.items():
+        setattr(child, k, v)
+    return events
+
+
+@transaction.atomic
+def refresh_statuses(*, on: date, actor: User | None = None) -> list[StatusChange]:
+    """Age-outs and other date-driven changes as of `on`, for the whole county at once (the scan).
+
+    Only children whose status can have changed by date are evaluated: those on the ledger who turned
+    16 on or before `on`, and those whose snapshot is older than a recorded departure date.
+    """
+    limit = int(param("left_behind_age_limit"))
+    # Born on or before this date ⇒ 16th birthday is before `on` (a day's margin for 29 February).
+    latest_birth = rules.anniversary(on, -limit)
+    candidates = list(
+        Child.objects.filter(lb_status=True, birth_date__lte=latest_birth + timedelta(days=1))
+        .prefetch_related("parents")
+    )
+    candidates += list(
+        Child.objects.filter(lb_status=False, parents__away_for_work=True, parents__away_since__gt=F("status_on"),
+                             parents__away_since__lte=on).distinct().prefetch_related("parents")
+    )
+    changes: list[StatusChange] = []
+    events: list[EventSpec] = []
+    for child in {c.pk: c for c in candidates}.values():
+        before = (child.lb_status, child.lb_type)
+        evs = _refresh(child, list(child.parents.all()), on=on, effective=on, actor=actor)
+        if (child.lb_status, child.lb_type) != before:
+            changes.append(StatusChange(str(child.pk), before, (child.lb_status, child.lb_type), on))
+        events += evs
+    record_events(events)
+    return changes
+
+
+# --- guardians, grandparents -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def guardian_set(*, actor: User, child: Child, role: str, data: dict[str, Any]) -> Guardian:
+    """Record the carer or the entrusted guardian (R1.3); identifiers encrypted with blind indexes."""
+    from shouhu.core.identity import IdentityError, validate_id_number, validate_phone
+
+    errors: dict[str, list[str]] = {}
+    clean = dict(data)
+    if role not in Guardian.Role.values:
+        errors.setdefault("role", []).append(_("身份须为实际照料人或受委托监护人。"))
+    if not (data.get("name") or "").strip():
+        errors.setdefault("name", []).append(_("请填写姓名。"))
+    from shouhu.core import codes
+
+    if not codes.is_valid("relationship", data.get("relationship") or ""):
+        errors.setdefault("relationship", []).append(_("请选择与儿童的关系（GB/T 4761）。"))
+    for field, fn in [("id_number", lambda v: validate_id_number(v, birth_date=data.get("birth_date"), allow_legacy=True)),
+                      ("phone", validate_phone)]:
+        raw = (data.get(field) or "").strip()
+        clean[field] = None if field == "id_number" else ""
+        if raw:
+            try:
+                clean[field] = fn(raw)
+            except IdentityError as exc:
+                errors.setdefault(field, []).append(exc.message)
+    if errors:
+        raise ValidationError(errors)
+    g = Guardian.objects.filter(child=child, role=role).first()
+    before = _guardian_snapshot(g) if g else None
+    g = g or Guardian(child=child, role=role)
+    for f in ["name", "relationship", "birth_date", "address", "full_civil_capacity", "no_violence_history",
+              "no_addiction", "no_prior_neglect", "checked_on"]:
+        if f in clean:
+            setattr(g, f, clean[f])
+    g.id_number = clean["id_number"]
+    g.id_number_index = blind_index("id", g.id_number) if g.id_number else None
+    g.phone = clean["phone"]
+    g.phone_index = blind_index("phone", g.phone) if g.phone else ""
+    g.save()
+    b, a = diff(before, _guardian_snapshot(g))
+    record_events([_child_event("guardian.set", child, actor, str(Guardian.Role(role).label), b, a)])
+    return g
+
+
+def _guardian_snapshot(g: Guardian) -> dict[str, Any]:
+    return {
+        "role": g.role, "name": g.name, "relationship": g.relationship, "birth_date": g.birth_date,
+        "id_number": mask_id_number(g.id_number), "phone": mask_phone(g.phone or None), "address": g.address,
+        "full_civil_capacity": g.full_civil_capacity, "no_violence_history": g.no_violence_history,
+        "no_addiction": g.no_addiction, "no_prior_neglect": g.no_prior_neglect, "checked_on": g.checked_on,
+    }
+
+
+@transaction.atomic
+def grandparents_set(*, actor: User, child: Child, rows: list[dict[str, Any]]) -> None:
+    before = [_gp(g) for g in child.grandparents.all()]
+    child.grandparents.all().delete()
+    Grandparent.objects.bulk_create(
+        Grandparent(child=child, side=r["side"], relation=r["relation"], name=(r.get("name") or "").strip(),
+                    birth_date=r.get("birth_date"), deceased=bool(r.get("deceased")))
+        for r in rows if (r.get("name") or "").strip() or r.get("deceased")
+    )
+    after = [_gp(g) for g in child.grandparents.all()]
+    if before != after:
+        record_events([_child_event("grandparents.set", child, actor, _("祖辈信息"), before, after)])
+
+
+def _gp(g: Grandparent) -> dict[str, Any]:
+    return {"side": g.side, "relation": g.relation, "name": g.name, "birth_date": g.birth_date, "deceased": g.deceased}
+
+
+# --- access log ------------------------------------------------------------------------------------
+
+
+def log_access(*, user: User, action: str, child: Child | None = None, detail: str = "", ip: str | None = None) -> None:
+    """R11.2: every view of a file, every reveal of an identifier, every export."""
+    AccessLog.objects.create(user=user, action=action, child_id=str(child.pk) if child else "", detail=detail[:500],
+                             ip=ip)
