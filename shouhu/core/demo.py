@@ -137,7 +137,7 @@ def _user(username: str, full_name: str, org: Organisation | None, role: str, *,
     user, created = User.objects.get_or_create(username=username, defaults=dict(full_name=full_name, organisation=org))
     if created:
         user.set_password(password)
-        user.is_staff = staff
+        user.is_staff = user.is_superuser = staff  # the system administrator configures in /admin/
         user.save()
         RoleAssignment.objects.create(user=user, role=role, region=region, organisation=organisation)
     scope = region.code if region is not None else (organisation.name if organisation else "")

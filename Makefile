@@ -1,0 +1,48 @@
+# Shouhu — `make run` serves the demo county; `make test` runs the whole suite (README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1:8000
+
+.PHONY: install run test lint bench browser clean
+
+$(STAMP): pyproject.toml package.json package-lock.json
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --logins-json demo-logins.json
+	@echo "Shouhu 守护: http://$(HOST)/  (演示账号见上表 / demo logins above; Ctrl-C to stop)"
+	$(PY) manage.py runserver $(HOST)
+
+# Browser tests drive Debian's Chromium; install it when we can (root), otherwise they skip and say so.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's chromium for the browser tests…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is not installed (sudo apt-get install chromium): browser tests will be skipped."; fi; \
+	fi
+
+test: install browser
+	$(PY) manage.py makemigrations --check --dry-run >/dev/null
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shouhu config
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3* huey.sqlite3* bench/out

@@ -1,0 +1,48 @@
+"""`run_scan [--at DATETIME]` (API.md): every periodic check as of a moment, idempotent.
+
+Today it re-derives left-behind status where a date alone changes it (16th birthdays, departures dated
+in the future when recorded). Contact, visit, agreement and deadline checks join it with their issues.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from shouhu.registry.services import refresh_statuses
+
+
+def parse_moment(text: str) -> datetime:
+    moment = parse_datetime(text)
+    if moment is None:
+        day = parse_date(text)
+        if day is None:
+            raise CommandError(f"--at: '{text}' is not a date-time (YYYY-MM-DDTHH:MM[:SS][+08:00]) or date")
+        moment = datetime(day.year, day.month, day.day, 23, 59, 59)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+class Command(BaseCommand):
+    help = "Run every periodic check (statuses; more with later modules) as of --at (default now)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--at", help="ISO date-time or date; default now")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        moment = parse_moment(options["at"]) if options.get("at") else timezone.now()
+        on = timezone.localdate(moment)
+        changes = refresh_statuses(on=on)
+        summary = {
+            "at": moment.isoformat(),
+            "status_changes": len(changes),
+            "exits": sum(1 for c in changes if not c.after[0]),
+            "entries": sum(1 for c in changes if c.after[0]),
+        }
+        self.stdout.write(json.dumps(summary, ensure_ascii=False))
