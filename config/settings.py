@@ -173,6 +173,7 @@ HUEY = {
     "huey_class": "huey.RedisHuey" if _huey_redis else "huey.SqliteHuey",
     "name": "shouhu",
     "immediate": env_bool("SHOUHU_HUEY_IMMEDIATE", False),
+    "utc": False,  # crontabs in county time (Django sets TZ to TIME_ZONE)
     **({"url": _huey_redis} if _huey_redis else {"filename": str(BASE_DIR / "huey.sqlite3")}),
 }
 
