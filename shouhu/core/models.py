@@ -234,8 +234,8 @@ class Code(models.Model):
 
     list = models.CharField(_("代码表"), max_length=40)
     code = models.CharField(_("代码"), max_length=40)
-    name_zh = models.CharField(_("中文名称"), max_length=100)
-    name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
+    name_zh = models.CharField(_("中文名称"), max_length=300)
+    name_en = models.CharField(_("英文名称"), max_length=300, blank=True)
     note = models.TextField(_("说明"), blank=True)
     sort = models.PositiveIntegerField(default=0)
     active = models.BooleanField(_("启用"), default=True)
