@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -24,14 +23,18 @@ def env_bool(name: str, default: bool) -> bool:
 
 DEBUG = env_bool("SHOUHU_DEBUG", True)
 # The demo key is public on purpose: a deployment must set its own (checked by `manage.py check --deploy`).
-SECRET_KEY = os.environ.get("SHOUHU_SECRET_KEY", "shouhu-demo-insecure-key-change-me-in-production-0123456789")
+SECRET_KEY = os.environ.get(
+    "SHOUHU_SECRET_KEY", "shouhu-demo-insecure-key-change-me-in-production-0123456789"
+)
 # R11.3: ID numbers and phones are encrypted at rest (Fernet) with a keyed blind index for exact lookup.
 # Separate keys so that rotating one does not touch the other; demo defaults derive from SECRET_KEY.
 FIELD_ENCRYPTION_KEY = os.environ.get("SHOUHU_FIELD_KEY", "")
 BLIND_INDEX_KEY = os.environ.get("SHOUHU_INDEX_KEY", "")
 AUDIT_SEAL_KEY = os.environ.get("SHOUHU_AUDIT_KEY", "")
 
-ALLOWED_HOSTS = [h for h in os.environ.get("SHOUHU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("SHOUHU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("SHOUHU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [

@@ -55,11 +55,22 @@ def users(county: dict[str, Any]) -> dict[str, Any]:
 
     nobody = User.objects.create_user("nobody", password="x-pass-12345")
     return {
-        "admin": county["admin"], "county": county["county"], "sup": county["sup_bashan"],
-        "sup_other": county["sup_longtian"], "vw": county["vw_102201"], "vw_same_town": county["vw_102202"],
-        "vw_other": county["vw_201201"], "police": county["police_bashan"], "police_other": county["police_longtian"],
-        "school": county["school_bashan"], "edu": county["edu"], "doctor": county["doctor_bashan"],
-        "social": county["social"], "leader": county["leader"], "auditor": county["auditor"], "nobody": nobody,
+        "admin": county["admin"],
+        "county": county["county"],
+        "sup": county["sup_bashan"],
+        "sup_other": county["sup_longtian"],
+        "vw": county["vw_102201"],
+        "vw_same_town": county["vw_102202"],
+        "vw_other": county["vw_201201"],
+        "police": county["police_bashan"],
+        "police_other": county["police_longtian"],
+        "school": county["school_bashan"],
+        "edu": county["edu"],
+        "doctor": county["doctor_bashan"],
+        "social": county["social"],
+        "leader": county["leader"],
+        "auditor": county["auditor"],
+        "nobody": nobody,
     }
 
 
@@ -70,16 +81,42 @@ def child_data(**overrides: Any) -> dict[str, Any]:
     n = next(_seq)
     seq = (n * 2 + (1 if sex == "1" else 0)) % 1000
     data: dict[str, Any] = {
-        "name": f"张晓明{'' if n == 1 else n}" if "name" not in overrides else overrides["name"],
-        "sex": sex, "ethnicity": "01", "birth_date": birth, "hukou_registered": True, "hukou_rural": True,
-        "id_number": compose_id_number("500229", birth, seq), "village": BASHAN_VILLAGE, "address": "巴山镇梨山村3组",
-        "health": "healthy", "schooling": "primary", "boarding": False, "care_arrangement": "grandparents",
-        "guardianship_rating": "adequate", "income_sources": ["wages"], "assistance": [],
+        "name": overrides.get("name", f"张晓明{'' if n == 1 else n}"),
+        "sex": sex,
+        "ethnicity": "01",
+        "birth_date": birth,
+        "hukou_registered": True,
+        "hukou_rural": True,
+        "id_number": compose_id_number("500229", birth, seq),
+        "village": BASHAN_VILLAGE,
+        "address": "巴山镇梨山村3组",
+        "health": "healthy",
+        "schooling": "primary",
+        "boarding": False,
+        "care_arrangement": "grandparents",
+        "guardianship_rating": "adequate",
+        "income_sources": ["wages"],
+        "assistance": [],
         "parents": [
-            {"relation": "father", "name": "张大山", "away_for_work": True, "away_since": date(2020, 3, 1),
-             "work_province": "44", "work_city": "东莞", "guardianship_capacity": True, "phone": "13800138000"},
-            {"relation": "mother", "name": "李小红", "away_for_work": True, "away_since": date(2021, 2, 1),
-             "work_province": "50", "work_city": "重庆主城", "guardianship_capacity": True},
+            {
+                "relation": "father",
+                "name": "张大山",
+                "away_for_work": True,
+                "away_since": date(2020, 3, 1),
+                "work_province": "44",
+                "work_city": "东莞",
+                "guardianship_capacity": True,
+                "phone": "13800138000",
+            },
+            {
+                "relation": "mother",
+                "name": "李小红",
+                "away_for_work": True,
+                "away_since": date(2021, 2, 1),
+                "work_province": "50",
+                "work_city": "重庆主城",
+                "guardianship_capacity": True,
+            },
         ],
     }
     data.update(overrides)

@@ -33,7 +33,7 @@ class RoleAssignmentInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "full_name", "organisation", "is_active"]
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Shouhu", {"fields": ("full_name", "organisation")}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Shouhu", {"fields": ("full_name", "organisation")}))
     inlines = [RoleAssignmentInline]
     autocomplete_fields = ["organisation"]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date
 
 from django.db import transaction
 
@@ -39,7 +38,9 @@ LEADING_GROUP = [
     ("县残联", "留守残疾儿童康复"),
 ]
 
-_VILLAGE_WORDS = list("青山石河坪坝沟湾岭林桥溪田岩龙凤花竹松柏梨桃杨柳金银黄白红新兴和平安乐丰茂春秋东西南北中上下前后高明")
+_VILLAGE_WORDS = list(
+    "青山石河坪坝沟湾岭林桥溪田岩龙凤花竹松柏梨桃杨柳金银黄白红新兴和平安乐丰茂春秋东西南北中上下前后高明"
+)
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,15 @@ def build_regions(seed: int = 2016, villages_total: int = 204) -> list[Region]:
                     used.add(base)
                     break
             number = (1 + i) if is_community else (200 + i - communities + 1)
-            created.append(Region(
-                code=f"{town.code[:9]}{number:03d}", name=base + ("社区" if is_community else "村"),
-                kind=RegionKind.COMMUNITY if is_community else RegionKind.VILLAGE, parent=town, is_demo=True,
-            ))
+            created.append(
+                Region(
+                    code=f"{town.code[:9]}{number:03d}",
+                    name=base + ("社区" if is_community else "村"),
+                    kind=RegionKind.COMMUNITY if is_community else RegionKind.VILLAGE,
+                    parent=town,
+                    is_demo=True,
+                )
+            )
     Region.objects.bulk_create(created)
     return created
 
@@ -96,11 +102,21 @@ def build_regions(seed: int = 2016, villages_total: int = 204) -> list[Region]:
 @transaction.atomic
 def build_organisations() -> None:
     county = Region.objects.get(code=COUNTY)
-    gov = Organisation.objects.get_or_create(name="城口县人民政府", defaults=dict(kind=OrganisationKind.GOVERNMENT, region=county))[0]
+    gov = Organisation.objects.get_or_create(
+        name="城口县人民政府", defaults=dict(kind=OrganisationKind.GOVERNMENT, region=county)
+    )[0]
     for name, duties in LEADING_GROUP:
-        Organisation.objects.get_or_create(name=name, defaults=dict(
-            kind=OrganisationKind.LEADING_GROUP_UNIT, region=county, parent=gov, leading_group_member=True,
-            duties=duties, is_demo=True))
+        Organisation.objects.get_or_create(
+            name=name,
+            defaults=dict(
+                kind=OrganisationKind.LEADING_GROUP_UNIT,
+                region=county,
+                parent=gov,
+                leading_group_member=True,
+                duties=duties,
+                is_demo=True,
+            ),
+        )
     extra = [
         ("城口县人民法院", OrganisationKind.JUDICIAL),
         ("城口县阳光社会工作服务中心", OrganisationKind.SOCIAL_WORK),
@@ -122,19 +138,36 @@ def build_organisations() -> None:
             (f"城口县公安局{short}派出所", OrganisationKind.POLICE_STATION, police_hq),
         ]
         for name, kind, parent in rows:
-            Organisation.objects.get_or_create(name=name, defaults=dict(kind=kind, region=town, parent=parent, is_demo=True))
+            Organisation.objects.get_or_create(
+                name=name, defaults=dict(kind=kind, region=town, parent=parent, is_demo=True)
+            )
     committees = [
-        Organisation(name=f"{v.parent.name}{v.name}{'居民委员会' if v.kind == RegionKind.COMMUNITY else '村民委员会'}",
-                     kind=OrganisationKind.VILLAGE_COMMITTEE, region=v, is_demo=True)
+        Organisation(
+            name=f"{v.parent.name if v.parent else ''}{v.name}{'居民委员会' if v.kind == RegionKind.COMMUNITY else '村民委员会'}",
+            kind=OrganisationKind.VILLAGE_COMMITTEE,
+            region=v,
+            is_demo=True,
+        )
         for v in Region.objects.filter(parent__parent_id=COUNTY).select_related("parent")
     ]
     existing = set(Organisation.objects.values_list("name", flat=True))
     Organisation.objects.bulk_create([c for c in committees if c.name not in existing])
 
 
-def _user(username: str, full_name: str, org: Organisation | None, role: str, *, region: Region | None = None,
-          organisation: Organisation | None = None, password: str = DEMO_PASSWORD, staff: bool = False) -> Login:
-    user, created = User.objects.get_or_create(username=username, defaults=dict(full_name=full_name, organisation=org))
+def _user(
+    username: str,
+    full_name: str,
+    org: Organisation | None,
+    role: str,
+    *,
+    region: Region | None = None,
+    organisation: Organisation | None = None,
+    password: str = DEMO_PASSWORD,
+    staff: bool = False,
+) -> Login:
+    user, created = User.objects.get_or_create(
+        username=username, defaults=dict(full_name=full_name, organisation=org)
+    )
     if created:
         user.set_password(password)
         user.is_staff = user.is_superuser = staff  # the system administrator configures in /admin/
@@ -154,27 +187,58 @@ def build_users() -> list[Login]:
         _user("admin", "系统管理员", org(name="县民政局"), "system_admin", region=county, staff=True),
         _user("county", "县民政局 王主任", org(name="县民政局"), "county_admin", region=county),
         _user("edu", "县教委 李科长", org(name="县教委"), "education_bureau", region=county),
-        _user("leader", "县妇联 张主席", org(name="县妇联"), "leadership_viewer", organisation=org(name="县妇联")),
+        _user(
+            "leader",
+            "县妇联 张主席",
+            org(name="县妇联"),
+            "leadership_viewer",
+            organisation=org(name="县妇联"),
+        ),
         _user("auditor", "审计员 周审", org(name="县民政局"), "auditor", region=county),
-        _user("social", "社工 陈社工", org(name="城口县阳光社会工作服务中心"), "service_provider",
-              organisation=org(name="城口县阳光社会工作服务中心")),
+        _user(
+            "social",
+            "社工 陈社工",
+            org(name="城口县阳光社会工作服务中心"),
+            "service_provider",
+            organisation=org(name="城口县阳光社会工作服务中心"),
+        ),
     ]
     for code in FEATURED:
         town = Region.objects.get(code=code)
         s, short = slug(town), short_name(town)
-        logins.append(_user(f"sup_{s}", f"{short}督导员", org(name=f"{town.name}人民政府"), "township_supervisor",
-                            region=town))
+        logins.append(
+            _user(
+                f"sup_{s}",
+                f"{short}督导员",
+                org(name=f"{town.name}人民政府"),
+                "township_supervisor",
+                region=town,
+            )
+        )
         school = org(name=f"{short}中心小学")
-        logins.append(_user(f"school_{s}", f"{short}中心小学 教师", school, "school_staff", organisation=school))
+        logins.append(
+            _user(f"school_{s}", f"{short}中心小学 教师", school, "school_staff", organisation=school)
+        )
         clinic = org(name=f"{short}卫生院")
         logins.append(_user(f"doctor_{s}", f"{short}卫生院 医生", clinic, "medical", organisation=clinic))
         for village in Region.objects.filter(parent=town).order_by("code"):
-            committee = Organisation.objects.filter(region=village, kind=OrganisationKind.VILLAGE_COMMITTEE).first()
-            logins.append(_user(f"vw_{village.code[-6:]}", f"{village.name}儿童主任", committee, "village_worker",
-                                region=village))
+            committee = Organisation.objects.filter(
+                region=village, kind=OrganisationKind.VILLAGE_COMMITTEE
+            ).first()
+            logins.append(
+                _user(
+                    f"vw_{village.code[-6:]}",
+                    f"{village.name}儿童主任",
+                    committee,
+                    "village_worker",
+                    region=village,
+                )
+            )
     for town in Region.objects.filter(parent_id=COUNTY).order_by("code"):
         station = org(name=f"城口县公安局{short_name(town)}派出所")
-        logins.append(_user(f"police_{slug(town)}", f"{station.name} 民警", station, "police", organisation=station))
+        logins.append(
+            _user(f"police_{slug(town)}", f"{station.name} 民警", station, "police", organisation=station)
+        )
     return logins
 
 

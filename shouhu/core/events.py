@@ -47,13 +47,39 @@ def _seal_key() -> bytes:
     return key.encode()
 
 
-def seal(*, seq: int, occurred_at: datetime, actor_id: int | None, verb: str, subject_type: str,
-         subject_id: str, child_id: str, region_code: str, summary: str, before: Any, after: Any,
-         prev_hash: str) -> str:
+def seal(
+    *,
+    seq: int,
+    occurred_at: datetime,
+    actor_id: int | None,
+    verb: str,
+    subject_type: str,
+    subject_id: str,
+    child_id: str,
+    region_code: str,
+    summary: str,
+    before: Any,
+    after: Any,
+    prev_hash: str,
+) -> str:
     body = json.dumps(
-        [seq, occurred_at.astimezone(UTC).isoformat(), actor_id, verb, subject_type, subject_id, child_id,
-         region_code, summary, before, after, prev_hash],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        [
+            seq,
+            occurred_at.astimezone(UTC).isoformat(),
+            actor_id,
+            verb,
+            subject_type,
+            subject_id,
+            child_id,
+            region_code,
+            summary,
+            before,
+            after,
+            prev_hash,
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hmac.new(_seal_key(), body.encode(), hashlib.sha256).hexdigest()
 
@@ -72,14 +98,37 @@ def record_events(specs: Sequence[EventSpec]) -> list[Event]:
         seq += 1
         before, after = jsonable(spec.before), jsonable(spec.after)
         actor_id = spec.actor.pk if spec.actor is not None else None
-        digest = seal(seq=seq, occurred_at=spec.occurred_at, actor_id=actor_id, verb=spec.verb,
-                      subject_type=spec.subject_type, subject_id=str(spec.subject_id), child_id=spec.child_id,
-                      region_code=spec.region_code, summary=spec.summary[:200], before=before, after=after,
-                      prev_hash=prev)
-        rows.append(Event(seq=seq, occurred_at=spec.occurred_at, actor_id=actor_id, verb=spec.verb,
-                          subject_type=spec.subject_type, subject_id=str(spec.subject_id), child_id=spec.child_id,
-                          region_code=spec.region_code, summary=spec.summary[:200], before=before, after=after,
-                          prev_hash=prev, hash=digest))
+        digest = seal(
+            seq=seq,
+            occurred_at=spec.occurred_at,
+            actor_id=actor_id,
+            verb=spec.verb,
+            subject_type=spec.subject_type,
+            subject_id=str(spec.subject_id),
+            child_id=spec.child_id,
+            region_code=spec.region_code,
+            summary=spec.summary[:200],
+            before=before,
+            after=after,
+            prev_hash=prev,
+        )
+        rows.append(
+            Event(
+                seq=seq,
+                occurred_at=spec.occurred_at,
+                actor_id=actor_id,
+                verb=spec.verb,
+                subject_type=spec.subject_type,
+                subject_id=str(spec.subject_id),
+                child_id=spec.child_id,
+                region_code=spec.region_code,
+                summary=spec.summary[:200],
+                before=before,
+                after=after,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
         prev = digest
     Event.objects.bulk_create(rows, batch_size=2000)
     AuditChainHead.objects.filter(id=1).update(last_seq=seq, last_hash=prev)
@@ -99,14 +148,26 @@ def verify_chain(events: Iterable[Event]) -> list[str]:
             problems.append(f"seq {expected}..{ev.seq - 1} missing")
         if ev.prev_hash != prev:
             problems.append(f"seq {ev.seq}: link to the previous event broken")
-        digest = seal(seq=ev.seq, occurred_at=ev.occurred_at, actor_id=ev.actor_id, verb=ev.verb,
-                      subject_type=ev.subject_type, subject_id=ev.subject_id, child_id=ev.child_id,
-                      region_code=ev.region_code, summary=ev.summary, before=ev.before, after=ev.after,
-                      prev_hash=ev.prev_hash)
+        digest = seal(
+            seq=ev.seq,
+            occurred_at=ev.occurred_at,
+            actor_id=ev.actor_id,
+            verb=ev.verb,
+            subject_type=ev.subject_type,
+            subject_id=ev.subject_id,
+            child_id=ev.child_id,
+            region_code=ev.region_code,
+            summary=ev.summary,
+            before=ev.before,
+            after=ev.after,
+            prev_hash=ev.prev_hash,
+        )
         if not hmac.compare_digest(digest, ev.hash):
             problems.append(f"seq {ev.seq}: content altered")
         prev, expected = ev.hash, ev.seq + 1
     head = AuditChainHead.objects.filter(id=1).first()
     if head is not None and head.last_seq != expected - 1:
-        problems.append(f"chain head at seq {head.last_seq}, last event seq {expected - 1}: events removed from the end")
+        problems.append(
+            f"chain head at seq {head.last_seq}, last event seq {expected - 1}: events removed from the end"
+        )
     return problems

@@ -97,9 +97,14 @@ def scope_of(user: Any, at: Any = None) -> Scope:
         elif spec.child_scope == "school" and a.organisation_id is not None:
             schools.add(a.organisation_id)
     scope = Scope(
-        user_id=user.pk, roles=frozenset(roles), view_prefixes=_minimal(view), edit_prefixes=_minimal(edit),
-        identifier_prefixes=_minimal(ident), school_ids=tuple(sorted(schools)),
-        administers=administers, reads_audit=reads_audit,
+        user_id=user.pk,
+        roles=frozenset(roles),
+        view_prefixes=_minimal(view),
+        edit_prefixes=_minimal(edit),
+        identifier_prefixes=_minimal(ident),
+        school_ids=tuple(sorted(schools)),
+        administers=administers,
+        reads_audit=reads_audit,
     )
     if at is None:
         user._shouhu_scope = scope

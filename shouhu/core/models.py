@@ -48,7 +48,9 @@ class Region(models.Model):
     code = models.CharField(_("区划代码"), max_length=12, primary_key=True)
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类别"), max_length=12, choices=RegionKind.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     valid_from = models.DateField(_("生效日期"), default=date(2016, 1, 1))
     valid_to = models.DateField(_("失效日期"), null=True, blank=True)
     is_demo = models.BooleanField(_("演示数据"), default=False, help_text=_("生成的演示村，非官方区划"))
@@ -95,7 +97,9 @@ class Organisation(models.Model):
 
     name = models.CharField(_("名称"), max_length=100, unique=True)
     kind = models.CharField(_("类别"), max_length=24, choices=OrganisationKind.choices)
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="organisations", verbose_name=_("所在/服务区域"))
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="organisations", verbose_name=_("所在/服务区域")
+    )
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="units")
     leading_group_member = models.BooleanField(_("领导小组成员单位"), default=False)
     duties = models.TextField(_("职责"), blank=True)
@@ -116,7 +120,12 @@ class User(AbstractUser):
 
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members", verbose_name=_("所属单位")
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("所属单位"),
     )
 
     class Meta:
@@ -138,7 +147,9 @@ class RoleAssignment(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
     role = models.CharField(_("角色"), max_length=24, choices=ROLE_CHOICES)
-    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("辖区"))
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("辖区")
+    )
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("单位")
     )
@@ -190,6 +201,9 @@ class Event(models.Model):
         ordering = ["seq"]
         indexes = [models.Index(fields=["subject_type", "subject_id"])]
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.verb} {self.subject_type}:{self.subject_id}"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise RuntimeError("events are append-only")
@@ -205,6 +219,9 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"chain head #{self.last_seq}"
 
 
 class AccessLog(models.Model):
@@ -227,6 +244,9 @@ class AccessLog(models.Model):
         ordering = ["-at"]
         verbose_name = _("访问日志")
         verbose_name_plural = _("访问日志")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.child_id}"
 
 
 class Code(models.Model):

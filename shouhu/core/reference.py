@@ -35,8 +35,11 @@ def load_regions(path: Path, *, using: str = "default", is_demo: bool = False) -
         if code in existing:
             continue
         Region.objects.using(using).create(
-            code=code, name=row["name"].strip(), kind=row["kind"].strip(),
-            parent_id=(row.get("parent_code") or "").strip() or None, is_demo=is_demo,
+            code=code,
+            name=row["name"].strip(),
+            kind=row["kind"].strip(),
+            parent_id=(row.get("parent_code") or "").strip() or None,
+            is_demo=is_demo,
             valid_from=date(2016, 1, 1),
         )
         existing.add(code)
@@ -53,8 +56,14 @@ def load_code_lists(*, using: str = "default") -> None:
     lists: dict[str, list[dict[str, str]]] = json.loads(path.read_text(encoding="utf-8"))
     existing = set(Code.objects.using(using).values_list("list", "code"))
     new = [
-        Code(list=name, code=item["code"], name_zh=item["zh"], name_en=item.get("en", ""),
-             note=item.get("note", ""), sort=i)
+        Code(
+            list=name,
+            code=item["code"],
+            name_zh=item["zh"],
+            name_en=item.get("en", ""),
+            note=item.get("note", ""),
+            sort=i,
+        )
         for name, items in lists.items()
         for i, item in enumerate(items)
         if (name, item["code"]) not in existing

@@ -30,9 +30,19 @@ ROLES: dict[str, RoleSpec] = {
     spec.code: spec
     for spec in [
         RoleSpec("system_admin", _("系统管理员"), child_scope=None, administers=True),
-        RoleSpec("county_admin", _("县民政局（领导小组办公室）"), "region", edits_children=True, sees_identifiers=True),
-        RoleSpec("township_supervisor", _("乡镇儿童督导员"), "region", edits_children=True, sees_identifiers=True),
-        RoleSpec("village_worker", _("村（居）儿童主任"), "region", edits_children=True, sees_identifiers=True),
+        RoleSpec(
+            "county_admin",
+            _("县民政局（领导小组办公室）"),
+            "region",
+            edits_children=True,
+            sees_identifiers=True,
+        ),
+        RoleSpec(
+            "township_supervisor", _("乡镇儿童督导员"), "region", edits_children=True, sees_identifiers=True
+        ),
+        RoleSpec(
+            "village_worker", _("村（居）儿童主任"), "region", edits_children=True, sees_identifiers=True
+        ),
         RoleSpec("school_staff", _("学校/幼儿园"), "school"),
         RoleSpec("education_bureau", _("县教委"), "region"),
         RoleSpec("police", _("公安派出所"), "region", sees_identifiers=True),

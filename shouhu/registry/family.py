@@ -21,13 +21,21 @@ from shouhu.registry.rules import GuardianFacts, guardian_eligibility
 
 
 def _event(child: Child, actor: User, verb: str, summary: str, before: Any, after: Any) -> EventSpec:
-    return EventSpec(verb=verb, subject_type="registry.child", subject_id=str(child.pk), actor=actor,
-                     child_id=str(child.pk), region_code=child.village_id, summary=summary, before=before,
-                     after=after)
+    return EventSpec(
+        verb=verb,
+        subject_type="registry.child",
+        subject_id=str(child.pk),
+        actor=actor,
+        child_id=str(child.pk),
+        region_code=child.village_id,
+        summary=summary,
+        before=before,
+        after=after,
+    )
 
 
 def agreement_status(agreement: Agreement, on: date) -> str:
-    """"valid", "expired" or "not_started" on `on` (the scan raises agreement_expired from this)."""
+    """ "valid", "expired" or "not_started" on `on` (the scan raises agreement_expired from this)."""
     if on < agreement.valid_from:
         return "not_started"
     return "valid" if on <= agreement.valid_to else "expired"
@@ -46,10 +54,16 @@ def agreement_add(*, actor: User, child: Child, data: dict[str, Any], today: dat
     if guardian is None:
         err("guardian", _("请先登记受委托监护人，再录入委托监护协议。"))
     else:
-        ok, problems = guardian_eligibility(GuardianFacts(
-            birth_date=guardian.birth_date, full_civil_capacity=guardian.full_civil_capacity,
-            no_violence_history=guardian.no_violence_history, no_addiction=guardian.no_addiction,
-            no_prior_neglect=guardian.no_prior_neglect), today)
+        ok, problems = guardian_eligibility(
+            GuardianFacts(
+                birth_date=guardian.birth_date,
+                full_civil_capacity=guardian.full_civil_capacity,
+                no_violence_history=guardian.no_violence_history,
+                no_addiction=guardian.no_addiction,
+                no_prior_neglect=guardian.no_prior_neglect,
+            ),
+            today,
+        )
         if not ok:
             for p in problems:
                 err("guardian", _("受委托监护人资格未通过核实：%(problem)s") % {"problem": p})
@@ -63,7 +77,10 @@ def agreement_add(*, actor: User, child: Child, data: dict[str, Any], today: dat
         err("signed_on", _("签订日期不能晚于今天。"))
     if start and end and end < start:
         err("valid_to", _("到期日期不能早于生效日期。"))
-    for field, list_name in (("responsibilities", "agreement_responsibility"), ("negatives", "agreement_negative")):
+    for field, list_name in (
+        ("responsibilities", "agreement_responsibility"),
+        ("negatives", "agreement_negative"),
+    ):
         values = list(dict.fromkeys(data.get(field) or []))
         bad = [v for v in values if not codes.is_valid(list_name, v)]
         if bad:
@@ -77,18 +94,43 @@ def agreement_add(*, actor: User, child: Child, data: dict[str, Any], today: dat
             err(field, _("日期不能晚于今天。"))
     if errors:
         raise ValidationError(errors)
-    assert guardian is not None
+    assert guardian is not None and signed is not None and start is not None and end is not None
     agreement = Agreement.objects.create(
-        child=child, guardian=guardian, principals=data["principals"].strip(), signed_on=signed, valid_from=start,
-        valid_to=end, responsibilities=data["responsibilities"], negatives=data["negatives"],
-        notice_school_on=data.get("notice_school_on"), notice_village_on=data.get("notice_village_on"),
-        verified_on=data.get("verified_on"), verified_by=(data.get("verified_by") or "").strip(),
+        child=child,
+        guardian=guardian,
+        principals=data["principals"].strip(),
+        signed_on=signed,
+        valid_from=start,
+        valid_to=end,
+        responsibilities=data["responsibilities"],
+        negatives=data["negatives"],
+        notice_school_on=data.get("notice_school_on"),
+        notice_village_on=data.get("notice_village_on"),
+        verified_on=data.get("verified_on"),
+        verified_by=(data.get("verified_by") or "").strip(),
     )
-    record_events([_event(child, actor, "agreement.added", _("委托监护协议"), None, {
-        "guardian": guardian.name, "principals": agreement.principals, "valid_from": start, "valid_to": end,
-        "responsibilities": agreement.responsibilities, "negatives": agreement.negatives,
-        "notice_school_on": agreement.notice_school_on, "notice_village_on": agreement.notice_village_on,
-        "verified_on": agreement.verified_on})])
+    record_events(
+        [
+            _event(
+                child,
+                actor,
+                "agreement.added",
+                _("委托监护协议"),
+                None,
+                {
+                    "guardian": guardian.name,
+                    "principals": agreement.principals,
+                    "valid_from": start,
+                    "valid_to": end,
+                    "responsibilities": agreement.responsibilities,
+                    "negatives": agreement.negatives,
+                    "notice_school_on": agreement.notice_school_on,
+                    "notice_village_on": agreement.notice_village_on,
+                    "verified_on": agreement.verified_on,
+                },
+            )
+        ]
+    )
     return agreement
 
 
@@ -100,15 +142,27 @@ def household_attach(*, actor: User, child: Child, head_name: str, address: str 
     household = child.household
     before = {"head_name": household.head_name, "address": household.address} if household else None
     if household is None:
-        household = Household.objects.create(village=child.village, head_name=head_name.strip(), address=address)
+        household = Household.objects.create(
+            village=child.village, head_name=head_name.strip(), address=address
+        )
         Child.objects.filter(pk=child.pk).update(household=household)
         child.household = household
     else:
         household.head_name, household.address = head_name.strip(), address
         household.version += 1
         household.save()
-    record_events([_event(child, actor, "household.set", _("家庭户"), before,
-                          {"head_name": household.head_name, "address": household.address})])
+    record_events(
+        [
+            _event(
+                child,
+                actor,
+                "household.set",
+                _("家庭户"),
+                before,
+                {"head_name": household.head_name, "address": household.address},
+            )
+        ]
+    )
     return household
 
 
@@ -123,10 +177,25 @@ def household_member_add(*, actor: User, child: Child, data: dict[str, Any]) -> 
     relationship = data.get("relationship") or ""
     if relationship and not codes.is_valid("relationship", relationship):
         raise ValidationError({"relationship": [_("与户主关系代码无效（GB/T 4761）。")]})
-    member = HouseholdMember.objects.create(household=household, name=name, relationship=relationship,
-                                            birth_date=data.get("birth_date"), notes=data.get("notes", ""))
-    record_events([_event(child, actor, "household.member_added", _("家庭成员"), None,
-                          {"name": name, "relationship": relationship})])
+    member = HouseholdMember.objects.create(
+        household=household,
+        name=name,
+        relationship=relationship,
+        birth_date=data.get("birth_date"),
+        notes=data.get("notes", ""),
+    )
+    record_events(
+        [
+            _event(
+                child,
+                actor,
+                "household.member_added",
+                _("家庭成员"),
+                None,
+                {"name": name, "relationship": relationship},
+            )
+        ]
+    )
     return member
 
 
@@ -144,15 +213,31 @@ def plan_item_add(*, actor: User, child: Child, data: dict[str, Any], today: dat
     if errors:
         raise ValidationError(errors)
     assert household is not None
-    item = HouseholdPlanItem.objects.create(household=household, measure=data["measure"].strip(),
-                                            owner=data["owner"].strip(), due_date=data.get("due_date"))
-    record_events([_event(child, actor, "plan.item_added", _("一户一策措施"), None,
-                          {"measure": item.measure, "owner": item.owner, "due_date": item.due_date})])
+    item = HouseholdPlanItem.objects.create(
+        household=household,
+        measure=data["measure"].strip(),
+        owner=data["owner"].strip(),
+        due_date=data.get("due_date"),
+    )
+    record_events(
+        [
+            _event(
+                child,
+                actor,
+                "plan.item_added",
+                _("一户一策措施"),
+                None,
+                {"measure": item.measure, "owner": item.owner, "due_date": item.due_date},
+            )
+        ]
+    )
     return item
 
 
 @transaction.atomic
-def plan_item_done(*, actor: User, child: Child, item_id: int, done_on: date, today: date) -> HouseholdPlanItem:
+def plan_item_done(
+    *, actor: User, child: Child, item_id: int, done_on: date, today: date
+) -> HouseholdPlanItem:
     item = HouseholdPlanItem.objects.filter(pk=item_id, household=child.household).first()
     if item is None or child.household is None:
         raise ValidationError({"item": [_("该措施不存在。")]})
@@ -161,6 +246,16 @@ def plan_item_done(*, actor: User, child: Child, item_id: int, done_on: date, to
     before = {"done_on": item.done_on}
     item.done_on = done_on
     item.save(update_fields=["done_on"])
-    record_events([_event(child, actor, "plan.item_done", _("一户一策措施完成"), before,
-                          {"measure": item.measure, "done_on": done_on})])
+    record_events(
+        [
+            _event(
+                child,
+                actor,
+                "plan.item_done",
+                _("一户一策措施完成"),
+                before,
+                {"measure": item.measure, "done_on": done_on},
+            )
+        ]
+    )
     return item

@@ -71,7 +71,9 @@ class Household(models.Model):
     """户 (R1.5): the family unit, its members and its plan (一户一策)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    village = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在村（居）"))
+    village = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在村（居）")
+    )
     head_name = models.CharField(_("户主姓名"), max_length=50)
     address = models.CharField(_("住址"), max_length=200, blank=True)
     notes = models.TextField(_("备注"), blank=True)
@@ -93,6 +95,9 @@ class HouseholdMember(models.Model):
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     notes = models.CharField(_("备注"), max_length=200, blank=True)
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class HouseholdPlanItem(models.Model):
     """One measure of the household plan (一户一策): what, who is responsible, by when, done or not."""
@@ -105,6 +110,9 @@ class HouseholdPlanItem(models.Model):
 
     class Meta:
         ordering = ["due_date", "id"]
+
+    def __str__(self) -> str:
+        return self.measure
 
 
 class Child(models.Model):
@@ -123,11 +131,20 @@ class Child(models.Model):
     hukou_place = models.CharField(_("户籍地"), max_length=200, blank=True)
     id_number = EncryptedTextField(_("公民身份号码"), null=True, blank=True)
     id_number_index = models.CharField(max_length=40, null=True, blank=True, unique=True, editable=False)
-    village = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在村（居）"))
+    village = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在村（居）")
+    )
     address = models.CharField(_("现居住地址"), max_length=200, blank=True)
-    household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
     school = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("就读学校")
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("就读学校"),
     )
     health = models.CharField(_("健康状况"), max_length=10, choices=Health.choices, default=Health.HEALTHY)
     disability_type = models.CharField(_("残疾类别"), max_length=2, blank=True, help_text=_("GB/T 26158"))
@@ -136,7 +153,9 @@ class Child(models.Model):
     boarding = models.BooleanField(_("是否寄宿"), default=False)
     schooling = models.CharField(_("就学情况"), max_length=20, choices=Schooling.choices)
     care_arrangement = models.CharField(_("实际照料方式"), max_length=20, choices=CareArrangement.choices)
-    guardianship_rating = models.CharField(_("监护情况评估"), max_length=10, choices=Rating.choices, blank=True)
+    guardianship_rating = models.CharField(
+        _("监护情况评估"), max_length=10, choices=Rating.choices, blank=True
+    )
     moved_with_parents = models.BooleanField(_("随父母外出生活"), default=False)
     income_sources = models.JSONField(_("家庭经济来源"), default=list, blank=True)
     assistance = models.JSONField(_("享受救助帮扶情况"), default=list, blank=True)
@@ -191,7 +210,9 @@ class Parent(models.Model):
     phone_index = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
     away_for_work = models.BooleanField(_("外出务工"), default=False)
     away_since = models.DateField(_("外出时间"), null=True, blank=True)
-    work_province = models.CharField(_("务工省份"), max_length=2, blank=True, help_text=_("GB/T 2260 省级代码"))
+    work_province = models.CharField(
+        _("务工省份"), max_length=2, blank=True, help_text=_("GB/T 2260 省级代码")
+    )
     work_city = models.CharField(_("务工市（县）"), max_length=50, blank=True)
     abroad = models.BooleanField(_("境外务工"), default=False)
     work_country = models.CharField(_("务工国家/地区"), max_length=50, blank=True)
@@ -202,6 +223,9 @@ class Parent(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["child", "relation"], name="one_father_one_mother")]
         ordering = ["relation"]
+
+    def __str__(self) -> str:
+        return f"{self.get_relation_display()} {self.name}"
 
 
 class Grandparent(models.Model):
@@ -221,8 +245,13 @@ class Grandparent(models.Model):
     deceased = models.BooleanField(_("已去世"), default=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["child", "side", "relation"], name="one_grandparent_each")]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "side", "relation"], name="one_grandparent_each")
+        ]
         ordering = ["side", "relation"]
+
+    def __str__(self) -> str:
+        return f"{self.get_side_display()} {self.name}"
 
 
 class Guardian(models.Model):
@@ -253,6 +282,9 @@ class Guardian(models.Model):
         constraints = [models.UniqueConstraint(fields=["child", "role"], name="one_guardian_per_role")]
         ordering = ["role"]
 
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.name}"
+
 
 class Agreement(models.Model):
     """委托监护协议/确认书 (R1.4): parties, validity, responsibility and negative lists (codes of the lists
@@ -275,8 +307,13 @@ class Agreement(models.Model):
     class Meta:
         ordering = ["-valid_from", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(valid_to__gte=models.F("valid_from")), name="agreement_dates_ordered")
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=models.F("valid_from")), name="agreement_dates_ordered"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.principals} → {self.guardian_id} ({self.valid_from}–{self.valid_to})"
 
 
 class StatusPeriod(models.Model):
@@ -293,5 +330,10 @@ class StatusPeriod(models.Model):
     class Meta:
         ordering = ["child_id", "start"]
         constraints = [
-            models.UniqueConstraint(fields=["child"], condition=Q(end__isnull=True), name="one_open_status_period")
+            models.UniqueConstraint(
+                fields=["child"], condition=Q(end__isnull=True), name="one_open_status_period"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.child_id} {self.left_behind} {self.start}–{self.end or ''}"

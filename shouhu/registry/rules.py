@@ -141,50 +141,113 @@ def evaluate_left_behind(facts: ChildFacts, on: date, *, age_limit: int = 16) ->
         return no(False, None, (Reason("not_born", _("该日期早于出生日期。")),))
     if not under_age(facts.birth_date, on, age_limit):
         turned = anniversary(facts.birth_date, age_limit)
-        return no(False, None, (Reason("age_out", _("已满%(limit)d周岁：%(date)s为%(limit)d周岁生日，自次日起不再属于农村留守儿童（%(rule)s；周岁自生日次日起算）。") % {
-            "limit": age_limit, "date": turned.isoformat(), "rule": RULE}),))
+        return no(
+            False,
+            None,
+            (
+                Reason(
+                    "age_out",
+                    _(
+                        "已满%(limit)d周岁：%(date)s为%(limit)d周岁生日，自次日起不再属于农村留守儿童（%(rule)s；周岁自生日次日起算）。"
+                    )
+                    % {"limit": age_limit, "date": turned.isoformat(), "rule": RULE},
+                ),
+            ),
+        )
     if not facts.hukou_rural:
-        return no(False, None, (Reason("not_rural", _("非农村户籍，不属于农村留守儿童（%(rule)s）。") % {"rule": RULE}),))
+        return no(
+            False,
+            None,
+            (Reason("not_rural", _("非农村户籍，不属于农村留守儿童（%(rule)s）。") % {"rule": RULE}),),
+        )
     if facts.moved_with_parents:
-        return no(False, None, (Reason("moved_with_parents", _("随父母外出共同生活（流动儿童），不属于农村留守儿童。")),))
+        return no(
+            False,
+            None,
+            (Reason("moved_with_parents", _("随父母外出共同生活（流动儿童），不属于农村留守儿童。")),),
+        )
 
     by_relation = {p.relation: p for p in facts.parents}
     missing = [r for r in ("father", "mother") if r not in by_relation]
     if missing:
-        return no(False, None, tuple(
-            Reason("parent_unknown", _("%(parent)s情况未登记，无法认定；请补充%(parent)s信息。") % {"parent": _parent_name(r)})
-            for r in missing
-        ))
+        return no(
+            False,
+            None,
+            tuple(
+                Reason(
+                    "parent_unknown",
+                    _("%(parent)s情况未登记，无法认定；请补充%(parent)s信息。") % {"parent": _parent_name(r)},
+                )
+                for r in missing
+            ),
+        )
     father, mother = by_relation["father"], by_relation["mother"]
     away = [p for p in (father, mother) if _is_away(p, on)]
     if len(away) == 2:
         since = max([facts.birth_date, *(p.away_since for p in away if p.away_since)])
-        return LeftBehindDecision(True, BOTH_AWAY, (
-            Reason(BOTH_AWAY, _("未满%(limit)d周岁、农村户籍，父母双方均外出务工，属于农村留守儿童（%(rule)s）。") % {
-                "limit": age_limit, "rule": RULE}),
-        ), since)
+        return LeftBehindDecision(
+            True,
+            BOTH_AWAY,
+            (
+                Reason(
+                    BOTH_AWAY,
+                    _("未满%(limit)d周岁、农村户籍，父母双方均外出务工，属于农村留守儿童（%(rule)s）。")
+                    % {"limit": age_limit, "rule": RULE},
+                ),
+            ),
+            since,
+        )
     if len(away) == 1:
         gone = away[0]
         other = mother if gone is father else father
         if _incapable(other):
             why = _("已去世") if other.deceased else (other.incapacity_reason or _("无监护能力"))
             since = max([facts.birth_date, *([gone.away_since] if gone.away_since else [])])
-            return LeftBehindDecision(True, ONE_AWAY_OTHER_INCAPABLE, (
-                Reason(ONE_AWAY_OTHER_INCAPABLE, _("未满%(limit)d周岁、农村户籍，%(away)s外出务工，%(other)s无监护能力（%(why)s），属于农村留守儿童（%(rule)s）。") % {
-                    "limit": age_limit, "away": _parent_name(gone.relation), "other": _parent_name(other.relation),
-                    "why": why, "rule": RULE}),
-            ), since)
-        return no(False, None, (Reason("one_away_other_home", _("%(away)s外出务工，%(other)s在家且有监护能力，不属于农村留守儿童（可列为关注对象）。") % {
-            "away": _parent_name(gone.relation), "other": _parent_name(other.relation)}),))
+            return LeftBehindDecision(
+                True,
+                ONE_AWAY_OTHER_INCAPABLE,
+                (
+                    Reason(
+                        ONE_AWAY_OTHER_INCAPABLE,
+                        _(
+                            "未满%(limit)d周岁、农村户籍，%(away)s外出务工，%(other)s无监护能力（%(why)s），属于农村留守儿童（%(rule)s）。"
+                        )
+                        % {
+                            "limit": age_limit,
+                            "away": _parent_name(gone.relation),
+                            "other": _parent_name(other.relation),
+                            "why": why,
+                            "rule": RULE,
+                        },
+                    ),
+                ),
+                since,
+            )
+        return no(
+            False,
+            None,
+            (
+                Reason(
+                    "one_away_other_home",
+                    _("%(away)s外出务工，%(other)s在家且有监护能力，不属于农村留守儿童（可列为关注对象）。")
+                    % {"away": _parent_name(gone.relation), "other": _parent_name(other.relation)},
+                ),
+            ),
+        )
     return no(False, None, (Reason("none_away", _("父母均未外出务工，不属于农村留守儿童。")),))
 
 
 # --- key targets and 困境儿童 ----------------------------------------------------------------------
 
 
-def evaluate_key_target(facts: ChildFacts, decision: LeftBehindDecision, on: date, *,
-                        hardship_codes: Iterable[str] = ("dibao", "tekun", "orphan_allowance"),
-                        age_limit: int = 16) -> KeyTargetDecision:
+def evaluate_key_target(
+    facts: ChildFacts,
+    decision: LeftBehindDecision,
+    on: date,
+    *,
+    hardship_codes: Iterable[str] = ("dibao", "tekun", "orphan_allowance"),
+    age_limit: int = 16,
+) -> KeyTargetDecision:
     """重点对象 (clause 二(二)3): left-behind children in hardship, disabled, girls; any child under 16
     with no guardian. Reasons are codes: hardship, disabled, girl, unattended."""
     reasons: list[str] = []
@@ -210,8 +273,10 @@ def suggest_distress_categories(facts: ChildFacts, on: date) -> tuple[str, ...]:
     if facts.health == "disabled":
         found.append("disability")
     parents = {p.relation: p for p in facts.parents}
-    if len(parents) == 2 and all(_incapable(p) for p in parents.values()) and any(
-        p.deceased or p.incapacity_reason in {"missing", "imprisoned"} for p in parents.values()
+    if (
+        len(parents) == 2
+        and all(_incapable(p) for p in parents.values())
+        and any(p.deceased or p.incapacity_reason in {"missing", "imprisoned"} for p in parents.values())
     ):
         found.append("de_facto_unsupported")
     if facts.care_arrangement == "unattended":

@@ -15,8 +15,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from shouhu.core.crypto import blind_index
-from shouhu.core.identity import IdentityError, normalize_id_number, normalize_phone, validate_id_number, validate_phone
-from shouhu.core.jurisdiction import Scope, scope_of
+from shouhu.core.identity import (
+    IdentityError,
+    normalize_id_number,
+    normalize_phone,
+    validate_id_number,
+    validate_phone,
+)
+from shouhu.core.jurisdiction import Scope
 from shouhu.core.models import Event, Region
 from shouhu.core.pinyin import search_key
 from shouhu.registry.models import Child, Guardian, Parent
@@ -35,7 +41,9 @@ def visible_children(user: Any) -> QuerySet[Child]:
 def get_child(user: Any, child_id: Any) -> Child:
     """A child in the user's scope, or 404 exactly like a missing one (also for malformed ids)."""
     try:
-        return visible_children(user).select_related("village__parent", "school", "household").get(pk=child_id)
+        return (
+            visible_children(user).select_related("village__parent", "school", "household").get(pk=child_id)
+        )
     except (Child.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("not found") from exc
     except Exception as exc:  # a malformed UUID raises ValidationError on some backends
@@ -56,7 +64,9 @@ def query_q(q: str) -> Q:
         except IdentityError:
             return Q(pk__in=[])
         digest = blind_index("id", number)
-        return Q(id_number_index=digest) | Q(pk__in=Parent.objects.filter(id_number_index=digest).values("child_id"))
+        return Q(id_number_index=digest) | Q(
+            pk__in=Parent.objects.filter(id_number_index=digest).values("child_id")
+        )
     compact = re.sub(r"[\s\-]", "", text)
     if _PHONE_LIKE.match(compact) and sum(ch.isdigit() for ch in compact) >= 7:
         try:
@@ -65,7 +75,8 @@ def query_q(q: str) -> Q:
             return Q(pk__in=[])
         digest = blind_index("phone", phone)
         return Q(pk__in=Parent.objects.filter(phone_index=digest).values("child_id")) | Q(
-            pk__in=Guardian.objects.filter(phone_index=digest).values("child_id"))
+            pk__in=Guardian.objects.filter(phone_index=digest).values("child_id")
+        )
     if _CJK.search(text):
         return Q(name__contains=re.sub(r"\s+", "", text))
     key = search_key(text)

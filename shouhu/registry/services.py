@@ -28,14 +28,41 @@ from shouhu.registry.models import Child, Grandparent, Guardian, Parent, StatusP
 from shouhu.registry.validation import validate_child
 
 CHILD_FIELDS = [
-    "name", "sex", "ethnicity", "birth_date", "hukou_registered", "hukou_rural", "hukou_place", "address",
-    "health", "disability_type", "disability_grade", "illness", "boarding", "schooling", "care_arrangement",
-    "guardianship_rating", "moved_with_parents", "income_sources", "assistance", "distress_categories",
-    "village_contact_name", "notes",
+    "name",
+    "sex",
+    "ethnicity",
+    "birth_date",
+    "hukou_registered",
+    "hukou_rural",
+    "hukou_place",
+    "address",
+    "health",
+    "disability_type",
+    "disability_grade",
+    "illness",
+    "boarding",
+    "schooling",
+    "care_arrangement",
+    "guardianship_rating",
+    "moved_with_parents",
+    "income_sources",
+    "assistance",
+    "distress_categories",
+    "village_contact_name",
+    "notes",
 ]
 PARENT_FIELDS = [
-    "name", "birth_date", "away_for_work", "away_since", "work_province", "work_city", "abroad", "work_country",
-    "guardianship_capacity", "incapacity_reason", "deceased",
+    "name",
+    "birth_date",
+    "away_for_work",
+    "away_since",
+    "work_province",
+    "work_city",
+    "abroad",
+    "work_country",
+    "guardianship_capacity",
+    "incapacity_reason",
+    "deceased",
 ]
 
 
@@ -43,7 +70,10 @@ class DuplicateChild(Exception):
     """The child is already on file (same ID number; or same name, birth date and village)."""
 
     def __init__(self, existing: Child):
-        super().__init__(_("该儿童已建档：%(name)s（%(village)s）。") % {"name": existing.name, "village": existing.village.name})
+        super().__init__(
+            _("该儿童已建档：%(name)s（%(village)s）。")
+            % {"name": existing.name, "village": existing.village.name}
+        )
         self.existing = existing
 
 
@@ -77,8 +107,12 @@ def child_snapshot(child: Child, parents: list[Parent] | None = None) -> dict[st
     snap["village_contact_phone"] = mask_phone(child.village_contact_phone or None)
     plist = parents if parents is not None else list(child.parents.all())
     snap["parents"] = [
-        {**{f: getattr(p, f) for f in PARENT_FIELDS}, "relation": p.relation,
-         "id_number": mask_id_number(p.id_number), "phone": mask_phone(p.phone or None)}
+        {
+            **{f: getattr(p, f) for f in PARENT_FIELDS},
+            "relation": p.relation,
+            "id_number": mask_id_number(p.id_number),
+            "phone": mask_phone(p.phone or None),
+        }
         for p in plist
     ]
     return snap
@@ -98,40 +132,54 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> tuple[dict[str
 def facts_of(child: Child, parents: list[Parent] | None = None) -> rules.ChildFacts:
     plist = parents if parents is not None else list(child.parents.all())
     return rules.ChildFacts(
-        birth_date=child.birth_date, sex=child.sex, hukou_rural=child.hukou_rural,
-        moved_with_parents=child.moved_with_parents, care_arrangement=child.care_arrangement,
-        health=child.health, assistance=frozenset(child.assistance or []),
+        birth_date=child.birth_date,
+        sex=child.sex,
+        hukou_rural=child.hukou_rural,
+        moved_with_parents=child.moved_with_parents,
+        care_arrangement=child.care_arrangement,
+        health=child.health,
+        assistance=frozenset(child.assistance or []),
         parents=tuple(
-            rules.ParentFacts(relation=p.relation, away_for_work=p.away_for_work, away_since=p.away_since,
-                              guardianship_capacity=p.guardianship_capacity,
-                              incapacity_reason=p.incapacity_reason, deceased=p.deceased)
+            rules.ParentFacts(
+                relation=p.relation,
+                away_for_work=p.away_for_work,
+                away_since=p.away_since,
+                guardianship_capacity=p.guardianship_capacity,
+                incapacity_reason=p.incapacity_reason,
+                deceased=p.deceased,
+            )
             for p in plist
         ),
     )
 
 
-def evaluate(child: Child, on: date, parents: list[Parent] | None = None) -> tuple[
-        rules.LeftBehindDecision, rules.KeyTargetDecision]:
+def evaluate(
+    child: Child, on: date, parents: list[Parent] | None = None
+) -> tuple[rules.LeftBehindDecision, rules.KeyTargetDecision]:
     facts = facts_of(child, parents)
     limit = int(param("left_behind_age_limit"))
     decision = rules.evaluate_left_behind(facts, on, age_limit=limit)
-    key = rules.evaluate_key_target(facts, decision, on, hardship_codes=param("hardship_assistance_codes"),
-                                    age_limit=limit)
+    key = rules.evaluate_key_target(
+        facts, decision, on, hardship_codes=param("hardship_assistance_codes"), age_limit=limit
+    )
     return decision, key
 
 
 # --- duplicates ------------------------------------------------------------------------------------
 
 
-def find_duplicate(*, id_number: str | None, name: str, birth_date: date, village_code: str,
-                   exclude: Any = None) -> Child | None:
+def find_duplicate(
+    *, id_number: str | None, name: str, birth_date: date, village_code: str, exclude: Any = None
+) -> Child | None:
     """R1.7: same ID number; or, without one, same name + birth date + village."""
     qs = Child.objects.select_related("village")
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
     if id_number:
         return qs.filter(id_number_index=blind_index("id", id_number)).first()
-    return qs.filter(name=name, birth_date=birth_date, village_id=village_code, id_number_index__isnull=True).first()
+    return qs.filter(
+        name=name, birth_date=birth_date, village_id=village_code, id_number_index__isnull=True
+    ).first()
 
 
 # --- writes ----------------------------------------------------------------------------------------
@@ -168,11 +216,21 @@ def _write_parents(child: Child, parents: list[dict[str, Any]]) -> list[Parent]:
     return keep
 
 
-def _child_event(verb: str, child: Child, actor: User | None, summary: str, before: Any, after: Any,
-                 at: Any = None) -> EventSpec:
-    return EventSpec(verb=verb, subject_type="registry.child", subject_id=str(child.pk), actor=actor,
-                     child_id=str(child.pk), region_code=child.village_id, summary=summary, before=before,
-                     after=after, occurred_at=at or timezone.now())
+def _child_event(
+    verb: str, child: Child, actor: User | None, summary: str, before: Any, after: Any, at: Any = None
+) -> EventSpec:
+    return EventSpec(
+        verb=verb,
+        subject_type="registry.child",
+        subject_id=str(child.pk),
+        actor=actor,
+        child_id=str(child.pk),
+        region_code=child.village_id,
+        summary=summary,
+        before=before,
+        after=after,
+        occurred_at=at or timezone.now(),
+    )
 
 
 @transaction.atomic
@@ -182,8 +240,12 @@ def child_create(*, actor: User, data: dict[str, Any], today: date | None = None
     clean = validate_child(data, today=today)
     if not region_allowed(scope_of(actor), clean["village"].code, for_edit=True):
         raise ValidationError({"village": [_("您无权在该村（居）建立档案。")]})
-    dup = find_duplicate(id_number=clean.get("id_number"), name=clean["name"], birth_date=clean["birth_date"],
-                         village_code=clean["village"].code)
+    dup = find_duplicate(
+        id_number=clean.get("id_number"),
+        name=clean["name"],
+        birth_date=clean["birth_date"],
+        village_code=clean["village"].code,
+    )
     if dup is not None:
         raise DuplicateChild(dup)
     child = Child(created_by=actor)
@@ -198,8 +260,15 @@ def child_create(*, actor: User, data: dict[str, Any], today: date | None = None
 
 
 @transaction.atomic
-def child_update(*, actor: User, child_id: Any, data: dict[str, Any], version: int,
-                 today: date | None = None, effective: date | None = None) -> Child:
+def child_update(
+    *,
+    actor: User,
+    child_id: Any,
+    data: dict[str, Any],
+    version: int,
+    today: date | None = None,
+    effective: date | None = None,
+) -> Child:
     """Edit a file with optimistic concurrency; `effective` dates a status change (default today)."""
     today = today or timezone.localdate()
     scope = scope_of(actor)
@@ -208,8 +277,12 @@ def child_update(*, actor: User, child_id: Any, data: dict[str, Any], version: i
         raise OutOfScope()
     if child.version != version:
         raise StaleVersion(child.version)
-    merged = {**child_snapshot(child), "id_number": child.id_number,
-              "village_contact_phone": child.village_contact_phone, "village": child.village_id}
+    merged = {
+        **child_snapshot(child),
+        "id_number": child.id_number,
+        "village_contact_phone": child.village_contact_phone,
+        "village": child.village_id,
+    }
     merged.pop("parents")
     merged.update(data)
     if "parents" not in data:
@@ -219,8 +292,13 @@ def child_update(*, actor: User, child_id: Any, data: dict[str, Any], version: i
         clean.pop("parents", None)
     if not region_allowed(scope, clean["village"].code, for_edit=True):
         raise ValidationError({"village": [_("您无权把档案转到该村（居）。")]})
-    dup = find_duplicate(id_number=clean.get("id_number"), name=clean["name"], birth_date=clean["birth_date"],
-                         village_code=clean["village"].code, exclude=child.pk)
+    dup = find_duplicate(
+        id_number=clean.get("id_number"),
+        name=clean["name"],
+        birth_date=clean["birth_date"],
+        village_code=clean["village"].code,
+        exclude=child.pk,
+    )
     if dup is not None:
         raise DuplicateChild(dup)
     if effective is not None and effective > today:
@@ -240,23 +318,40 @@ def child_update(*, actor: User, child_id: Any, data: dict[str, Any], version: i
     return child
 
 
-def _refresh(child: Child, parents: list[Parent], *, on: date, effective: date, actor: User | None) -> list[EventSpec]:
+def _refresh(
+    child: Child, parents: list[Parent], *, on: date, effective: date, actor: User | None
+) -> list[EventSpec]:
     """Re-derive status as of `on`; keep the dated history; return the events to record (R1.6)."""
     decision, key = evaluate(child, on, parents)
     reasons = [r.text for r in decision.reasons]
-    snapshot = dict(lb_status=decision.left_behind, lb_type=decision.type or "", lb_reasons=reasons,
-                    key_target=key.is_key_target, key_target_reasons=list(key.reasons), status_on=on)
+    snapshot = dict(
+        lb_status=decision.left_behind,
+        lb_type=decision.type or "",
+        lb_reasons=reasons,
+        key_target=key.is_key_target,
+        key_target_reasons=list(key.reasons),
+        status_on=on,
+    )
     current = StatusPeriod.objects.filter(child=child, end__isnull=True).first()
     events: list[EventSpec] = []
     new_state = (decision.left_behind, decision.type or "")
     if current is None:
         start = (decision.since or on) if decision.left_behind else on
-        StatusPeriod.objects.create(child=child, left_behind=new_state[0], type=new_state[1], start=start,
-                                    reasons=reasons)
+        StatusPeriod.objects.create(
+            child=child, left_behind=new_state[0], type=new_state[1], start=start, reasons=reasons
+        )
         snapshot["lb_since"] = start if decision.left_behind else None
         if decision.left_behind:
-            events.append(_child_event("child.status_entered", child, actor, _("认定为农村留守儿童"),
-                                       None, {"type": new_state[1], "since": start, "reasons": reasons}))
+            events.append(
+                _child_event(
+                    "child.status_entered",
+                    child,
+                    actor,
+                    _("认定为农村留守儿童"),
+                    None,
+                    {"type": new_state[1], "since": start, "reasons": reasons},
+                )
+            )
     elif (current.left_behind, current.type) != new_state:
         when = effective
         if any(r.code == "age_out" for r in decision.reasons):
@@ -271,14 +366,22 @@ def _refresh(child: Child, parents: list[Parent], *, on: date, effective: date, 
         else:
             current.end = when
             current.save(update_fields=["end"])
-            StatusPeriod.objects.create(child=child, left_behind=new_state[0], type=new_state[1], start=when,
-                                        reasons=reasons)
+            StatusPeriod.objects.create(
+                child=child, left_behind=new_state[0], type=new_state[1], start=when, reasons=reasons
+            )
         snapshot["lb_since"] = when if decision.left_behind else None
         verb = "child.status_entered" if decision.left_behind else "child.status_exited"
         summary = _("认定为农村留守儿童") if decision.left_behind else _("退出农村留守儿童")
-        events.append(_child_event(verb, child, actor, summary, before_state,
-                                   {"left_behind": new_state[0], "type": new_state[1], "date": when,
-                                    "reasons": reasons}))
+        events.append(
+            _child_event(
+                verb,
+                child,
+                actor,
+                summary,
+                before_state,
+                {"left_behind": new_state[0], "type": new_state[1], "date": when, "reasons": reasons},
+            )
+        )
     else:
         current.reasons = reasons
         current.save(update_fields=["reasons"])
@@ -299,12 +402,19 @@ def refresh_statuses(*, on: date, actor: User | None = None) -> list[StatusChang
     # Born on or before this date ⇒ 16th birthday is before `on` (a day's margin for 29 February).
     latest_birth = rules.anniversary(on, -limit)
     candidates = list(
-        Child.objects.filter(lb_status=True, birth_date__lte=latest_birth + timedelta(days=1))
-        .prefetch_related("parents")
+        Child.objects.filter(
+            lb_status=True, birth_date__lte=latest_birth + timedelta(days=1)
+        ).prefetch_related("parents")
     )
     candidates += list(
-        Child.objects.filter(lb_status=False, parents__away_for_work=True, parents__away_since__gt=F("status_on"),
-                             parents__away_since__lte=on).distinct().prefetch_related("parents")
+        Child.objects.filter(
+            lb_status=False,
+            parents__away_for_work=True,
+            parents__away_since__gt=F("status_on"),
+            parents__away_since__lte=on,
+        )
+        .distinct()
+        .prefetch_related("parents")
     )
     changes: list[StatusChange] = []
     events: list[EventSpec] = []
@@ -336,8 +446,10 @@ def guardian_set(*, actor: User, child: Child, role: str, data: dict[str, Any]) 
 
     if not codes.is_valid("relationship", data.get("relationship") or ""):
         errors.setdefault("relationship", []).append(_("请选择与儿童的关系（GB/T 4761）。"))
-    for field, fn in [("id_number", lambda v: validate_id_number(v, birth_date=data.get("birth_date"), allow_legacy=True)),
-                      ("phone", validate_phone)]:
+    for field, fn in [
+        ("id_number", lambda v: validate_id_number(v, birth_date=data.get("birth_date"), allow_legacy=True)),
+        ("phone", validate_phone),
+    ]:
         raw = (data.get(field) or "").strip()
         clean[field] = None if field == "id_number" else ""
         if raw:
@@ -350,8 +462,17 @@ def guardian_set(*, actor: User, child: Child, role: str, data: dict[str, Any]) 
     g = Guardian.objects.filter(child=child, role=role).first()
     before = _guardian_snapshot(g) if g else None
     g = g or Guardian(child=child, role=role)
-    for f in ["name", "relationship", "birth_date", "address", "full_civil_capacity", "no_violence_history",
-              "no_addiction", "no_prior_neglect", "checked_on"]:
+    for f in [
+        "name",
+        "relationship",
+        "birth_date",
+        "address",
+        "full_civil_capacity",
+        "no_violence_history",
+        "no_addiction",
+        "no_prior_neglect",
+        "checked_on",
+    ]:
         if f in clean:
             setattr(g, f, clean[f])
     g.id_number = clean["id_number"]
@@ -366,10 +487,18 @@ def guardian_set(*, actor: User, child: Child, role: str, data: dict[str, Any]) 
 
 def _guardian_snapshot(g: Guardian) -> dict[str, Any]:
     return {
-        "role": g.role, "name": g.name, "relationship": g.relationship, "birth_date": g.birth_date,
-        "id_number": mask_id_number(g.id_number), "phone": mask_phone(g.phone or None), "address": g.address,
-        "full_civil_capacity": g.full_civil_capacity, "no_violence_history": g.no_violence_history,
-        "no_addiction": g.no_addiction, "no_prior_neglect": g.no_prior_neglect, "checked_on": g.checked_on,
+        "role": g.role,
+        "name": g.name,
+        "relationship": g.relationship,
+        "birth_date": g.birth_date,
+        "id_number": mask_id_number(g.id_number),
+        "phone": mask_phone(g.phone or None),
+        "address": g.address,
+        "full_civil_capacity": g.full_civil_capacity,
+        "no_violence_history": g.no_violence_history,
+        "no_addiction": g.no_addiction,
+        "no_prior_neglect": g.no_prior_neglect,
+        "checked_on": g.checked_on,
     }
 
 
@@ -378,9 +507,16 @@ def grandparents_set(*, actor: User, child: Child, rows: list[dict[str, Any]]) -
     before = [_gp(g) for g in child.grandparents.all()]
     child.grandparents.all().delete()
     Grandparent.objects.bulk_create(
-        Grandparent(child=child, side=r["side"], relation=r["relation"], name=(r.get("name") or "").strip(),
-                    birth_date=r.get("birth_date"), deceased=bool(r.get("deceased")))
-        for r in rows if (r.get("name") or "").strip() or r.get("deceased")
+        Grandparent(
+            child=child,
+            side=r["side"],
+            relation=r["relation"],
+            name=(r.get("name") or "").strip(),
+            birth_date=r.get("birth_date"),
+            deceased=bool(r.get("deceased")),
+        )
+        for r in rows
+        if (r.get("name") or "").strip() or r.get("deceased")
     )
     after = [_gp(g) for g in child.grandparents.all()]
     if before != after:
@@ -388,13 +524,22 @@ def grandparents_set(*, actor: User, child: Child, rows: list[dict[str, Any]]) -
 
 
 def _gp(g: Grandparent) -> dict[str, Any]:
-    return {"side": g.side, "relation": g.relation, "name": g.name, "birth_date": g.birth_date, "deceased": g.deceased}
+    return {
+        "side": g.side,
+        "relation": g.relation,
+        "name": g.name,
+        "birth_date": g.birth_date,
+        "deceased": g.deceased,
+    }
 
 
 # --- access log ------------------------------------------------------------------------------------
 
 
-def log_access(*, user: User, action: str, child: Child | None = None, detail: str = "", ip: str | None = None) -> None:
+def log_access(
+    *, user: User, action: str, child: Child | None = None, detail: str = "", ip: str | None = None
+) -> None:
     """R11.2: every view of a file, every reveal of an identifier, every export."""
-    AccessLog.objects.create(user=user, action=action, child_id=str(child.pk) if child else "", detail=detail[:500],
-                             ip=ip)
+    AccessLog.objects.create(
+        user=user, action=action, child_id=str(child.pk) if child else "", detail=detail[:500], ip=ip
+    )

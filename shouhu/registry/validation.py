@@ -60,14 +60,19 @@ def validate_child(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     ethnicity = data.get("ethnicity") or "01"
     out["ethnicity"] = ethnicity
     if not codes.is_valid("ethnicity", ethnicity):
-        _add(errors, "ethnicity", _("民族代码“%(code)s”不在 GB/T 3304 代码表中（如汉族为01）。") % {"code": ethnicity})
+        _add(
+            errors,
+            "ethnicity",
+            _("民族代码“%(code)s”不在 GB/T 3304 代码表中（如汉族为01）。") % {"code": ethnicity},
+        )
 
     registered = bool(data.get("hukou_registered", True))
     raw_id = (data.get("id_number") or "").strip()
     if raw_id:
         try:
             out["id_number"] = validate_id_number(
-                raw_id, birth_date=birth if "birth_date" not in errors else None,
+                raw_id,
+                birth_date=birth if "birth_date" not in errors else None,
                 sex=sex if "sex" not in errors else None,
             )
         except IdentityError as exc:
@@ -77,7 +82,11 @@ def validate_child(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     else:
         out["id_number"] = None
         if registered:
-            _add(errors, "id_number", _("已登记户口的儿童须填写公民身份号码；尚未登记户口的，请将“是否已登记户口”选为“否”。"))
+            _add(
+                errors,
+                "id_number",
+                _("已登记户口的儿童须填写公民身份号码；尚未登记户口的，请将“是否已登记户口”选为“否”。"),
+            )
 
     village = data.get("village")
     code = village.code if isinstance(village, Region) else village
@@ -123,7 +132,11 @@ def validate_child(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         values = list(dict.fromkeys(data.get(field) or []))
         bad = [v for v in values if not codes.is_valid(list_name, v)]
         if bad:
-            _add(errors, field, _("%(label)s中的代码无效：%(codes)s。") % {"label": label, "codes": "、".join(bad)})
+            _add(
+                errors,
+                field,
+                _("%(label)s中的代码无效：%(codes)s。") % {"label": label, "codes": "、".join(bad)},
+            )
         out[field] = values
 
     phone = (data.get("village_contact_phone") or "").strip()
@@ -138,7 +151,9 @@ def validate_child(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         out["parents"] = _validate_parents(parents, errors, today=today)
         away = [p for p in out["parents"] if p.get("away_for_work")]
         if data.get("care_arrangement") == CareArrangement.PARENT and len(away) == 2:
-            _add(errors, "care_arrangement", _("父母均登记为外出务工，实际照料方式不能是“父母一方在家照料”。"))
+            _add(
+                errors, "care_arrangement", _("父母均登记为外出务工，实际照料方式不能是“父母一方在家照料”。")
+            )
 
     if errors:
         raise ValidationError(errors)
@@ -167,8 +182,9 @@ def _validate_parents(parents: list[dict[str, Any]], errors: Errors, *, today: d
         q["id_number"] = None
         if raw_id:
             try:
-                q["id_number"] = validate_id_number(raw_id, birth_date=birth, allow_legacy=True,
-                                                    sex="1" if relation == "father" else "2")
+                q["id_number"] = validate_id_number(
+                    raw_id, birth_date=birth, allow_legacy=True, sex="1" if relation == "father" else "2"
+                )
             except IdentityError as exc:
                 _add(errors, f"{key}.id_number", exc.message)
         phone = (p.get("phone") or "").strip()
@@ -184,7 +200,11 @@ def _validate_parents(parents: list[dict[str, Any]], errors: Errors, *, today: d
                 _add(errors, f"{key}.away_since", _("外出时间不能晚于今天。"))
             province = p.get("work_province") or ""
             if province and not codes.is_valid("province", province):
-                _add(errors, f"{key}.work_province", _("务工省份代码“%(code)s”无效（GB/T 2260 两位代码，如44广东）。") % {"code": province})
+                _add(
+                    errors,
+                    f"{key}.work_province",
+                    _("务工省份代码“%(code)s”无效（GB/T 2260 两位代码，如44广东）。") % {"code": province},
+                )
         else:
             q.update(away_since=None, work_province="", work_city="", abroad=False, work_country="")
         if p.get("deceased"):

@@ -28,7 +28,9 @@ def test_run_scan_ages_out_on_the_day_after_the_16th_birthday_and_is_idempotent(
     assert Event.objects.count() == events
     child.refresh_from_db()
     assert not child.lb_status
-    periods = list(StatusPeriod.objects.filter(child=child).order_by("start").values_list("left_behind", "end"))
+    periods = list(
+        StatusPeriod.objects.filter(child=child).order_by("start").values_list("left_behind", "end")
+    )
     assert periods == [(True, date(2026, 5, 4)), (False, None)]
 
 
@@ -49,11 +51,17 @@ def test_verify_audit_detects_an_edited_event(make_child):
 
 def test_load_villages_checks_every_row_before_writing(tmp_path, db):
     good = tmp_path / "good.csv"
-    good.write_text("code,name,kind,parent_code\n500229102201,真实村,village,500229102000\n"
-                    "500229102099,新社区,community,500229102000\n", encoding="utf-8")
+    good.write_text(
+        "code,name,kind,parent_code\n500229102201,真实村,village,500229102000\n"
+        "500229102099,新社区,community,500229102000\n",
+        encoding="utf-8",
+    )
     bad = tmp_path / "bad.csv"
-    bad.write_text("code,name,kind,parent_code\n500229102401,错号村,village,500229102000\n"
-                   "500229102098,另一社区,community,500229102000\n", encoding="utf-8")
+    bad.write_text(
+        "code,name,kind,parent_code\n500229102401,错号村,village,500229102000\n"
+        "500229102098,另一社区,community,500229102000\n",
+        encoding="utf-8",
+    )
     with pytest.raises(CommandError, match="nothing loaded"):
         call_command("load_villages", str(bad), stdout=StringIO(), stderr=StringIO())
     assert not Region.objects.filter(code="500229102098").exists()

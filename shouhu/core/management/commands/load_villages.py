@@ -18,7 +18,11 @@ from shouhu.core.models import Region, RegionKind
 
 
 def check_row(row: dict[str, str], townships: set[str]) -> str | None:
-    code, kind, parent = (row.get("code") or "").strip(), (row.get("kind") or "").strip(), (row.get("parent_code") or "").strip()
+    code, kind, parent = (
+        (row.get("code") or "").strip(),
+        (row.get("kind") or "").strip(),
+        (row.get("parent_code") or "").strip(),
+    )
     if len(code) != 12 or not code.isdigit():
         return f"code '{code}' is not a 12-digit statistical code"
     if parent not in townships:
@@ -49,7 +53,9 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: no such file")
         with path.open(encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
-        townships = set(Region.objects.filter(kind__in=["subdistrict", "town", "township"]).values_list("code", flat=True))
+        townships = set(
+            Region.objects.filter(kind__in=["subdistrict", "town", "township"]).values_list("code", flat=True)
+        )
         problems = [(i + 2, p) for i, row in enumerate(rows) if (p := check_row(row, townships))]
         if problems:
             for line, p in problems[:50]:
@@ -60,8 +66,12 @@ class Command(BaseCommand):
             for row in rows:
                 _, was_created = Region.objects.update_or_create(
                     code=row["code"].strip(),
-                    defaults={"name": row["name"].strip(), "kind": row["kind"].strip(),
-                              "parent_id": row["parent_code"].strip(), "is_demo": False},
+                    defaults={
+                        "name": row["name"].strip(),
+                        "kind": row["kind"].strip(),
+                        "parent_id": row["parent_code"].strip(),
+                        "is_demo": False,
+                    },
                 )
                 created += was_created
                 updated += not was_created
