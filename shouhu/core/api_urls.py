@@ -1,5 +1,44 @@
-"""REST API v1 routes (API.md). Filled in by the API module."""
+"""REST API v1 routes (API.md), included at `/api/v1/` by config/urls.py.
 
-from django.urls import path
+Every callback exposes `shouhu_access` (DESIGN principle 1): on the view class (`callback.cls` for DRF,
+`callback.view_class` for Django views) and, for the URL-walk test's convenience, on the callback too.
+"""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, path
+from rest_framework.routers import SimpleRouter
+
+from shouhu.core.api_views import DocsView, RegionViewSet, SchemaView, TokenView
+from shouhu.registry.api import ChildViewSet
+
+router = SimpleRouter()
+router.register("regions", RegionViewSet, basename="region")
+router.register("children", ChildViewSet, basename="child")
+
+
+def _marked(patterns: list[Any]) -> list[Any]:
+    """Copy each view class's `shouhu_access` onto its callback; refuse an unmarked view at import."""
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            _marked(p.url_patterns)
+            continue
+        assert isinstance(p, URLPattern)
+        cls = getattr(p.callback, "cls", None) or getattr(p.callback, "view_class", None)
+        access = getattr(cls, "shouhu_access", None) or getattr(p.callback, "shouhu_access", None)
+        if access is None:
+            raise RuntimeError(f"API view {p.pattern} declares no shouhu_access")
+        p.callback.shouhu_access = access
+    return patterns
+
+
+urlpatterns = _marked(
+    [
+        path("auth/token/", TokenView.as_view(), name="api-token"),
+        path("schema/", SchemaView.as_view(), name="api-schema"),
+        path("docs/", DocsView.as_view(), name="api-docs"),
+        *router.urls,
+    ]
+)

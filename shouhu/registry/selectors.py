@@ -116,7 +116,7 @@ def search_children(user: Any, f: ChildFilters, *, today: date | None = None) ->
     qs = visible_children(user)
     if f.region:
         region = Region.objects.filter(code=f.region).first()
-        qs = qs.filter(village_id__startswith=region.prefix) if region else qs.none()
+        qs = qs.filter(village__pk__startswith=region.prefix) if region else qs.none()
     if f.q:
         qs = qs.filter(query_q(f.q))
     if f.left_behind is not None:

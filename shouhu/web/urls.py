@@ -1,4 +1,30 @@
-from django.urls import path
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from shouhu.core.jurisdiction import public
+from shouhu.web import views, views_children, views_family
 
 app_name = "web"
-urlpatterns: list = []
+
+# Django's language switch shows nothing about any child: declared public for the URL walk test.
+public(set_language)
+
+urlpatterns = [
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", views.home, name="home"),
+    path("children/", views_children.child_list, name="child_list"),
+    path("children/new/", views_children.child_create, name="child_create"),
+    path("children/<uuid:pk>/", views_children.child_detail, name="child_detail"),
+    path("children/<uuid:pk>/edit/", views_children.child_edit, name="child_edit"),
+    path("children/<uuid:pk>/guardian/<str:role>/", views_children.guardian_edit, name="guardian_edit"),
+    path("children/<uuid:pk>/grandparents/", views_children.grandparents_edit, name="grandparents_edit"),
+    path("children/<uuid:pk>/agreement/new/", views_family.agreement_add, name="agreement_add"),
+    path("children/<uuid:pk>/household/", views_family.household, name="household"),
+    path("children/<uuid:pk>/household/save/", views_family.household_save, name="household_save"),
+    path("children/<uuid:pk>/household/members/", views_family.member_add, name="member_add"),
+    path("children/<uuid:pk>/household/plan/", views_family.plan_add, name="plan_add"),
+    path("children/<uuid:pk>/household/plan/<int:item>/done/", views_family.plan_done, name="plan_done"),
+]
