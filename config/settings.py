@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "shouhu.core",
     "shouhu.registry",
+    "shouhu.care",
     "shouhu.web",
 ]
 

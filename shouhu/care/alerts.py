@@ -1,0 +1,114 @@
+"""Opening and resolving alerts: idempotent, set-based, recorded on the timeline.
+
+`sync_alerts` is what scans call: given every key that should have an open alert of a kind right now,
+it opens the missing ones and resolves (automatically, with the time) the open ones whose condition
+has cleared — in a constant number of queries, whatever the county's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from shouhu.care.models import Alert
+from shouhu.core.events import EventSpec, record_events
+from shouhu.core.models import User
+
+
+@dataclass(frozen=True)
+class AlertSpec:
+    key: str
+    region_id: str
+    message: str
+    child_id: Any = None
+    assignee_id: int | None = None
+
+
+def _event(alert: Alert, verb: str, summary: str, at: datetime, actor: User | None = None) -> EventSpec:
+    return EventSpec(
+        verb=verb,
+        subject_type="care.alert",
+        subject_id=str(alert.pk),
+        actor=actor,
+        child_id=str(alert.child_id or ""),
+        region_code=alert.region_id,
+        summary=summary,
+        after={"kind": alert.kind, "key": alert.key, "message": alert.message},
+        occurred_at=at,
+    )
+
+
+@transaction.atomic
+def open_alert(*, kind: str, spec: AlertSpec, at: datetime) -> tuple[Alert, bool]:
+    """Open an alert unless one is already open for (kind, key); returns (alert, created)."""
+    existing = Alert.objects.filter(kind=kind, key=spec.key, resolved_at__isnull=True).first()
+    if existing is not None:
+        return existing, False
+    alert = Alert.objects.create(
+        kind=kind,
+        key=spec.key,
+        child_id=spec.child_id,
+        region_id=spec.region_id,
+        message=spec.message,
+        opened_at=at,
+        assignee_id=spec.assignee_id,
+    )
+    record_events([_event(alert, "alert.opened", _("发出预警：%(m)s") % {"m": alert.message}, at)])
+    return alert, True
+
+
+@transaction.atomic
+def resolve_alert(
+    *, kind: str, key: str, at: datetime, by: User | None = None, note: str = ""
+) -> Alert | None:
+    """Resolve the open alert for (kind, key), if any: manually when `by` is given, else automatically."""
+    alert = Alert.objects.select_for_update().filter(kind=kind, key=key, resolved_at__isnull=True).first()
+    if alert is None:
+        return None
+    alert.resolved_at, alert.resolution = at, "manual" if by else "auto"
+    alert.resolved_by, alert.resolution_note = by, note[:300]
+    alert.save(update_fields=["resolved_at", "resolution", "resolved_by", "resolution_note"])
+    record_events([_event(alert, "alert.resolved", _("解除预警：%(m)s") % {"m": alert.message}, at, by)])
+    return alert
+
+
+@transaction.atomic
+def sync_alerts(
+    *, kind: str, wanted: Iterable[AlertSpec], at: datetime, domain: Iterable[str] | None = None
+) -> tuple[int, int]:
+    """Make the open alerts of `kind` exactly `wanted` (by key). `domain`, if given, limits which open
+    alerts may be auto-resolved (keys the caller evaluated); returns (opened, resolved)."""
+    wanted_by_key = {s.key: s for s in wanted}
+    open_alerts = {a.key: a for a in Alert.objects.filter(kind=kind, resolved_at__isnull=True)}
+    domain_keys = set(domain) if domain is not None else None
+    to_resolve = [
+        a
+        for key, a in open_alerts.items()
+        if key not in wanted_by_key and (domain_keys is None or key in domain_keys)
+    ]
+    new = [
+        Alert(
+            kind=kind,
+            key=s.key,
+            child_id=s.child_id,
+            region_id=s.region_id,
+            message=s.message,
+            opened_at=at,
+            assignee_id=s.assignee_id,
+        )
+        for key, s in wanted_by_key.items()
+        if key not in open_alerts
+    ]
+    created = Alert.objects.bulk_create(new, batch_size=2000)
+    if to_resolve:
+        Alert.objects.filter(pk__in=[a.pk for a in to_resolve]).update(resolved_at=at, resolution="auto")
+    # PostgreSQL returns primary keys from bulk_create; SQLite ≥ 3.35 does too (Django 5.2).
+    events = [_event(a, "alert.opened", _("发出预警：%(m)s") % {"m": a.message}, at) for a in created]
+    events += [_event(a, "alert.resolved", _("解除预警：%(m)s") % {"m": a.message}, at) for a in to_resolve]
+    record_events(events)
+    return len(created), len(to_resolve)
