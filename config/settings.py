@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "shouhu.core",
     "shouhu.registry",
     "shouhu.care",
+    "shouhu.protection",
     "shouhu.web",
 ]
 

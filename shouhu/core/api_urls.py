@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
 from shouhu.core.api_views import DocsView, RegionViewSet, SchemaView, TokenView
@@ -40,5 +40,8 @@ urlpatterns = _marked(
         path("schema/", SchemaView.as_view(), name="api-schema"),
         path("docs/", DocsView.as_view(), name="api-docs"),
         *router.urls,
+        # Each module's routes (alerts, contacts, visits; reports, cases) come from its own api_urls.
+        path("", include("shouhu.care.api_urls")),
+        path("", include("shouhu.protection.api_urls")),
     ]
 )

@@ -27,4 +27,7 @@ urlpatterns = [
     path("children/<uuid:pk>/household/members/", views_family.member_add, name="member_add"),
     path("children/<uuid:pk>/household/plan/", views_family.plan_add, name="plan_add"),
     path("children/<uuid:pk>/household/plan/<int:item>/done/", views_family.plan_done, name="plan_done"),
+    # Pages of the care and protection modules (names in this "web" namespace).
+    path("", include("shouhu.care.web_urls")),
+    path("", include("shouhu.protection.web_urls")),
 ]

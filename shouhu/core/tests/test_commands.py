@@ -14,7 +14,7 @@ from shouhu.registry.models import Child, StatusPeriod
 def _scan(at: str) -> dict:
     out = StringIO()
     call_command("run_scan", at=at, stdout=out)
-    return json.loads(out.getvalue())
+    return json.loads(out.getvalue())["registry"]
 
 
 def test_run_scan_ages_out_on_the_day_after_the_16th_birthday_and_is_idempotent(make_child):

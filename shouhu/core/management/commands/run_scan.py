@@ -1,7 +1,6 @@
 """`run_scan [--at DATETIME]` (API.md): every periodic check as of a moment, idempotent.
 
-Today it re-derives left-behind status where a date alone changes it (16th birthdays, departures dated
-in the future when recorded). Contact, visit, agreement and deadline checks join it with their issues.
+The steps are listed in shouhu/core/scan.py; the command prints one JSON summary.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from shouhu.registry.services import refresh_statuses
+from shouhu.core.scan import run_all
 
 
 def parse_moment(text: str) -> datetime:
@@ -30,19 +29,11 @@ def parse_moment(text: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Run every periodic check (statuses; more with later modules) as of --at (default now)."
+    help = "Run every periodic check (statuses, compliance, visits, agreements, time limits) as of --at."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--at", help="ISO date-time or date; default now")
 
     def handle(self, *args: Any, **options: Any) -> None:
         moment = parse_moment(options["at"]) if options.get("at") else timezone.now()
-        on = timezone.localdate(moment)
-        changes = refresh_statuses(on=on)
-        summary = {
-            "at": moment.isoformat(),
-            "status_changes": len(changes),
-            "exits": sum(1 for c in changes if not c.after[0]),
-            "entries": sum(1 for c in changes if c.after[0]),
-        }
-        self.stdout.write(json.dumps(summary, ensure_ascii=False))
+        self.stdout.write(json.dumps(run_all(moment), ensure_ascii=False))

@@ -1,0 +1,1 @@
+"""Protection chain models (R5–R7)."""
