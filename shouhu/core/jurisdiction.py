@@ -119,6 +119,10 @@ def prefix_q(field: str, prefixes: tuple[str, ...]) -> Q:
 
 def child_q(scope: Scope, *, village_field: str = "village_id", school_field: str = "school_id") -> Q:
     """Children (or rows about a child, via field paths) this scope may see."""
+    if village_field.endswith("_id"):
+        # A ForeignKey has no `startswith` lookup; `village__pk__startswith` compares the same column
+        # (village_id LIKE '…%') without a join.
+        village_field = f"{village_field[:-3]}__pk"
     q = prefix_q(village_field, scope.view_prefixes)
     if scope.school_ids:
         q |= Q(**{f"{school_field}__in": scope.school_ids})
