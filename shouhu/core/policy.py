@@ -24,11 +24,90 @@ DEFAULTS: dict[str, tuple[Any, str, str]] = {
         "视为“生活困难”重点对象的救助类别（代码表 assistance）",
         "城府办发〔2016〕153号 二(二)3",
     ),
+    # --- protection chain (R5, R6.6): time limits of each step and abuse limits of the public page ---
+    "protection_limit_received_hours": (
+        1,
+        "公安机关受理报告的时限（小时，自报告时起）",
+        "城府办发〔2016〕153号 二(二)2“及时受理”“第一时间出警”",
+    ),
+    "protection_limit_responded_hours": (
+        24,
+        "公安机关采取应急处置措施的时限（小时，自受理时起）",
+        "城府办发〔2016〕153号 二(二)2",
+    ),
+    "protection_limit_notified_hours": (
+        24,
+        "公安机关通报乡镇人民政府（街道办事处）的时限（小时，自处置时起）",
+        "城府办发〔2016〕153号 二(二)2“及时通报”",
+    ),
+    "protection_limit_assessed_hours": (
+        72,
+        "乡镇会同民政、公安完成调查评估的时限（小时，自接到通报时起）",
+        "城府办发〔2016〕153号 二(二)3",
+    ),
+    "protection_limit_plan_hours": (
+        168,
+        "制定帮扶方案并发出转介的时限（小时，自评估完成时起）",
+        "城府办发〔2016〕153号 二(二)3",
+    ),
+    "protection_late_report_hours": (
+        24,
+        "强制报告责任人自发现至报告的最长时限（小时），超过即为迟报，记入追责",
+        "城府办发〔2016〕153号 二(二)1“第一时间”；未成年人保护法第十一条",
+    ),
+    "protection_missed_report_hours": (
+        24,
+        "走访或学校记录发现应报告情形后，未报告即视为漏报的时限（小时）",
+        "城府办发〔2016〕153号 二(二)1",
+    ),
+    "protection_public_reports_per_hour": (
+        5,
+        "公众举报页面：同一网络地址每小时最多提交的举报数",
+        "平台防滥用设置",
+    ),
+    "protection_revocation_nonperformance_months": (
+        6,
+        "拒不履行监护职责达到该月数可申请撤销监护人资格",
+        "城府办发〔2016〕153号 二(二)4；民法典第三十六条",
+    ),
     "audit_retention_days": (
         183,
         "操作日志、访问日志最少保存天数（不少于六个月）",
         "网络安全法第二十一条",
     ),
+    # --- care (R2, R3): issue 4 ---
+    "visit_interval_days": (
+        {"poor": 14, "adequate": 30, "good": 90, "unrated": 30},
+        "走访频次（天）：按监护情况评估（差/一般/较好/未评估）",
+        "城府办发〔2016〕153号 二(一)2 定期走访、全面排查",
+    ),
+    "visit_interval_key_target_days": (
+        30,
+        "重点对象至少每隔多少天核查走访一次",
+        "城府办发〔2016〕153号 二(一)2、二(二)3",
+    ),
+    "semester_spring": (["03-01", "07-15"], "春季学期默认起止（月-日），可按年度在“学期”表中修改", "二(一)1"),
+    "semester_autumn": (["09-01", "01-15"], "秋季学期默认起止（月-日，止于次年）", "二(一)1"),
+    "meeting_warning_days": (
+        30,
+        "学期结束前多少天起，本学期尚未与父母见面即发出预警",
+        "城府办发〔2016〕153号 二(一)1 每学期至少见面交流1次",
+    ),
+    "alert_escalation_hours": (72, "预警发出后多少小时未处理即上报乡镇儿童督导员", "三(三) 加强考核"),
+    "admonitions_before_escalation": (
+        2,
+        "同一儿童的监护人在期限内被劝诫、制止达到多少次即升级（监护干预）",
+        "城府办发〔2016〕153号 二(一)1、二(二)4",
+    ),
+    "admonition_window_days": (365, "计算重复劝诫次数的期限（天）", "二(一)1"),
+    # --- ledger (R1.9): issue 3 ---
+    "ledger_import_max_rows": (
+        200000,
+        "一次导入台账的最大数据行数，超过即拒收整个文件（请按乡镇或村拆分）",
+        "平台运维；城府办发〔2016〕153号 二(一)2 信息台账",
+    ),
+    "webhook_max_attempts": (6, "外发 Webhook 最多尝试次数（含首次）", "平台运维"),
+    "webhook_backoff_seconds": (60, "外发 Webhook 重试的初始间隔（秒），每次加倍", "平台运维"),
 }
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,3 +8,14 @@ class ProtectionConfig(AppConfig):
     name = "shouhu.protection"
     label = "protection"
     verbose_name = _("救助保护")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_load, sender=self)
+
+
+def _load(sender: Any = None, **kwargs: Any) -> None:
+    from shouhu.protection.reference import load_protection_data
+
+    load_protection_data(using=kwargs.get("using", "default"))
