@@ -84,12 +84,20 @@ def sync_alerts(
     """Make the open alerts of `kind` exactly `wanted` (by key). `domain`, if given, limits which open
     alerts may be auto-resolved (keys the caller evaluated); returns (opened, resolved)."""
     wanted_by_key = {s.key: s for s in wanted}
-    open_alerts = {a.key: a for a in Alert.objects.filter(kind=kind, resolved_at__isnull=True)}
+    # Keys and ids only (no model instances): at 100,000 open alerts instances would cost seconds.
+    open_ids = dict(Alert.objects.filter(kind=kind, resolved_at__isnull=True).values_list("key", "id"))
     domain_keys = set(domain) if domain is not None else None
+    resolve_ids = [
+        pk
+        for key, pk in open_ids.items()
+        if key not in wanted_by_key and (domain_keys is None or key in domain_keys)
+    ]
     to_resolve = [
         a
-        for key, a in open_alerts.items()
-        if key not in wanted_by_key and (domain_keys is None or key in domain_keys)
+        for i in range(0, len(resolve_ids), 5000)
+        for a in Alert.objects.filter(pk__in=resolve_ids[i : i + 5000]).only(
+            "id", "kind", "key", "message", "child_id", "region_id"
+        )
     ]
     new = [
         Alert(
@@ -102,13 +110,14 @@ def sync_alerts(
             assignee_id=s.assignee_id,
         )
         for key, s in wanted_by_key.items()
-        if key not in open_alerts
+        if key not in open_ids
     ]
     created = Alert.objects.bulk_create(new, batch_size=2000)
-    if to_resolve:
-        Alert.objects.filter(pk__in=[a.pk for a in to_resolve]).update(resolved_at=at, resolution="auto")
+    for i in range(0, len(resolve_ids), 5000):
+        Alert.objects.filter(pk__in=resolve_ids[i : i + 5000]).update(resolved_at=at, resolution="auto")
     # PostgreSQL returns primary keys from bulk_create; SQLite ≥ 3.35 does too (Django 5.2).
-    events = [_event(a, "alert.opened", _("发出预警：%(m)s") % {"m": a.message}, at) for a in created]
-    events += [_event(a, "alert.resolved", _("解除预警：%(m)s") % {"m": a.message}, at) for a in to_resolve]
+    opened_text, resolved_text = _("发出预警：%(m)s"), _("解除预警：%(m)s")  # translated once, not per alert
+    events = [_event(a, "alert.opened", opened_text % {"m": a.message}, at) for a in created]
+    events += [_event(a, "alert.resolved", resolved_text % {"m": a.message}, at) for a in to_resolve]
     record_events(events)
     return len(created), len(to_resolve)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from shouhu.core.models import Organisation, OrganisationKind, Region, RegionKind, RoleAssignment, User
@@ -154,6 +155,16 @@ def build_organisations() -> None:
     Organisation.objects.bulk_create([c for c in committees if c.name not in existing])
 
 
+_HASHED: dict[str, str] = {}
+
+
+def _hashed(password: str) -> str:
+    """One PBKDF2 hash for all demo logins sharing a password: hashing ~50 times took ~27 s."""
+    if password not in _HASHED:
+        _HASHED[password] = make_password(password)
+    return _HASHED[password]
+
+
 def _user(
     username: str,
     full_name: str,
@@ -169,7 +180,7 @@ def _user(
         username=username, defaults=dict(full_name=full_name, organisation=org)
     )
     if created:
-        user.set_password(password)
+        user.password = _hashed(password)
         user.is_staff = user.is_superuser = staff  # the system administrator configures in /admin/
         user.save()
         RoleAssignment.objects.create(user=user, role=role, region=region, organisation=organisation)

@@ -152,6 +152,11 @@ class ChildSerializer(serializers.Serializer):
         help_text=gettext_lazy("村（居）委会的12位区划代码"),
     )
     village_name = serializers.CharField(source="village.name", read_only=True)
+    school = serializers.IntegerField(
+        source="school_id", required=False, allow_null=True,
+        help_text=gettext_lazy("就读学校或幼儿园的单位编号（null 表示无）"),
+    )
+    school_name = serializers.CharField(source="school.name", read_only=True, default=None)
     address = serializers.CharField(required=False, allow_blank=True, max_length=200)
     health = serializers.ChoiceField(choices=Health.choices, required=False)
     disability_type = serializers.CharField(required=False, allow_blank=True, max_length=2)
@@ -253,6 +258,8 @@ class ChildSerializer(serializers.Serializer):
         value = super().to_internal_value(data)
         if "village_id" in value:
             value["village"] = value.pop("village_id")
+        if "school_id" in value:
+            value["school"] = value.pop("school_id")
         if "guardianship_rating" in value and value["guardianship_rating"] is None:
             value["guardianship_rating"] = ""
         if "village_contact_phone" in value and value["village_contact_phone"] is None:
@@ -414,7 +421,7 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         try:
             child = services.child_create(actor=request.user, data=serializer.validated_data)
         except services.DuplicateChild as exc:
-            return _duplicate(exc)
+            return _duplicate(exc, request.user)
         response = self._render(child, status_code=status.HTTP_201_CREATED)
         response["Location"] = f"/api/v1/children/{child.pk}/"
         return response
@@ -441,7 +448,7 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         except services.OutOfScope as exc:
             raise NotFound() from exc
         except services.DuplicateChild as exc:
-            return _duplicate(exc)
+            return _duplicate(exc, request.user)
         return self._render(child)
 
 
@@ -461,9 +468,10 @@ def _version_of(data: Any) -> int:
         ) from None
 
 
-def _duplicate(exc: services.DuplicateChild) -> Response:
-    existing = str(exc.existing.pk)
-    return Response(
-        {"detail": str(exc), "existing": existing, "existing_url": f"/children/{existing}/"},
-        status=status.HTTP_400_BAD_REQUEST,
-    )
+def _duplicate(exc: services.DuplicateChild, user: Any) -> Response:
+    """400 naming the existing file when the user may open it; a neutral message otherwise (R11.1)."""
+    message, existing = exc.explain(user)
+    body: dict[str, Any] = {"detail": message}
+    if existing is not None:
+        body.update(existing=str(existing.pk), existing_url=f"/children/{existing.pk}/")
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)

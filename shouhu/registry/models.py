@@ -185,7 +185,7 @@ class Child(models.Model):
         verbose_name = _("儿童档案")
         verbose_name_plural = _("儿童档案")
         indexes = [
-            models.Index(fields=["village", "name_pinyin"], name="child_village_pinyin"),
+            models.Index(fields=["village", "name_pinyin", "id"], name="child_list_order"),
             models.Index(fields=["name"], name="child_name"),
         ]
 

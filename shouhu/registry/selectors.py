@@ -52,6 +52,29 @@ def get_child(user: Any, child_id: Any) -> Child:
         raise
 
 
+def _prefix_range(field: str, key: str) -> Q:
+    """`field` starts with `key`, written as a range so that an ordinary index serves it on SQLite and
+    PostgreSQL alike (LIKE 'x%' cannot use a B-tree index under SQLite's case-insensitive LIKE or a
+    non-C collation)."""
+    upper = key[:-1] + chr(ord(key[-1]) + 1)
+    return Q(**{f"{field}__gte": key, f"{field}__lt": upper})
+
+
+def _children_with(digest: str, *, own: bool, kind: str) -> Q:
+    """Children whose own identifier, a parent's or a guardian's matches: ids first, then one filter.
+
+    Two small indexed lookups, then `pk IN (…)`: an OR with a subquery made PostgreSQL scan the list
+    index instead (docs/benchmarks.md)."""
+    field = "id_number_index" if kind == "id" else "phone_index"
+    ids: set[Any] = set()
+    if own:
+        ids.update(Child.objects.filter(**{field: digest}).values_list("pk", flat=True))
+    ids.update(Parent.objects.filter(**{field: digest}).values_list("child_id", flat=True))
+    if kind == "phone":
+        ids.update(Guardian.objects.filter(phone_index=digest).values_list("child_id", flat=True))
+    return Q(pk__in=list(ids))
+
+
 def query_q(q: str) -> Q:
     """R1.8: an ID number or phone (exact, through the blind index), pinyin (full or initials), or name."""
     text = (q or "").strip()
@@ -63,25 +86,19 @@ def query_q(q: str) -> Q:
             number = validate_id_number(as_id, allow_legacy=True)
         except IdentityError:
             return Q(pk__in=[])
-        digest = blind_index("id", number)
-        return Q(id_number_index=digest) | Q(
-            pk__in=Parent.objects.filter(id_number_index=digest).values("child_id")
-        )
+        return _children_with(blind_index("id", number), own=True, kind="id")
     compact = re.sub(r"[\s\-]", "", text)
     if _PHONE_LIKE.match(compact) and sum(ch.isdigit() for ch in compact) >= 7:
         try:
             phone = validate_phone(normalize_phone(compact))
         except IdentityError:
             return Q(pk__in=[])
-        digest = blind_index("phone", phone)
-        return Q(pk__in=Parent.objects.filter(phone_index=digest).values("child_id")) | Q(
-            pk__in=Guardian.objects.filter(phone_index=digest).values("child_id")
-        )
+        return _children_with(blind_index("phone", phone), own=False, kind="phone")
     if _CJK.search(text):
         return Q(name__contains=re.sub(r"\s+", "", text))
     key = search_key(text)
     if _LETTERS.match(key):
-        return Q(name_initials__startswith=key) | Q(name_pinyin__startswith=key)
+        return _prefix_range("name_initials", key) | _prefix_range("name_pinyin", key)
     return Q(name__icontains=text)
 
 
@@ -131,7 +148,7 @@ def search_children(user: Any, f: ChildFilters, *, today: date | None = None) ->
         qs = qs.filter(age_band_q(f.age_band, today))
     if f.school:
         qs = qs.filter(school_id=f.school)
-    return qs.select_related("village__parent").order_by("village_id", "name_pinyin", "id")
+    return qs.select_related("village__parent", "school").order_by("village_id", "name_pinyin", "id")
 
 
 def timeline(child: Child, limit: int = 200) -> QuerySet[Event]:

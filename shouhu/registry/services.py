@@ -67,14 +67,25 @@ PARENT_FIELDS = [
 
 
 class DuplicateChild(Exception):
-    """The child is already on file (same ID number; or same name, birth date and village)."""
+    """The child is already on file (same ID number; or, without one, a similar name with the same
+    birth date and village). `explain` says which file without revealing one out of the user's scope."""
 
     def __init__(self, existing: Child):
-        super().__init__(
-            _("该儿童已建档：%(name)s（%(village)s）。")
-            % {"name": existing.name, "village": existing.village.name}
-        )
+        super().__init__(_("该儿童已建档，不能重复登记。"))
         self.existing = existing
+
+    def explain(self, user: Any) -> tuple[str, Child | None]:
+        """(message, the existing file if the user may open it) — R11.1: out of scope reveals nothing."""
+        if Child.objects.visible_to(user).filter(pk=self.existing.pk).exists():
+            message = _("该儿童已建档：%(name)s（%(village)s），不能重复登记，请打开已有档案修改。") % {
+                "name": self.existing.name,
+                "village": self.existing.village.name,
+            }
+            return message, self.existing
+        return (
+            _("该儿童已在您管辖范围以外建档，不能重复登记；如儿童已迁入本村（居），请联系县民政局办理档案转移。"),
+            None,
+        )
 
 
 class StaleVersion(Exception):
@@ -103,6 +114,7 @@ class StatusChange:
 def child_snapshot(child: Child, parents: list[Parent] | None = None) -> dict[str, Any]:
     snap: dict[str, Any] = {f: getattr(child, f) for f in CHILD_FIELDS}
     snap["village"] = child.village_id
+    snap["school"] = child.school_id
     snap["id_number"] = mask_id_number(child.id_number)
     snap["village_contact_phone"] = mask_phone(child.village_contact_phone or None)
     plist = parents if parents is not None else list(child.parents.all())
@@ -168,18 +180,29 @@ def evaluate(
 # --- duplicates ------------------------------------------------------------------------------------
 
 
+def similar_names(a: str, b: str) -> bool:
+    """R1.7 fuzzy match for files without an ID number: the same name, the same pinyin (homophone
+    typos like 张晓明/张小明 are the commonest entry error), or one character different."""
+    if a == b:
+        return True
+    if name_pinyin(a)[0] == name_pinyin(b)[0]:
+        return True
+    return len(a) == len(b) >= 2 and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+
+
 def find_duplicate(
     *, id_number: str | None, name: str, birth_date: date, village_code: str, exclude: Any = None
 ) -> Child | None:
-    """R1.7: same ID number; or, without one, same name + birth date + village."""
+    """R1.7: same ID number; or, without one, a similar name with the same birth date and village."""
     qs = Child.objects.select_related("village")
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
     if id_number:
         return qs.filter(id_number_index=blind_index("id", id_number)).first()
-    return qs.filter(
-        name=name, birth_date=birth_date, village_id=village_code, id_number_index__isnull=True
-    ).first()
+    for candidate in qs.filter(birth_date=birth_date, village_id=village_code):
+        if similar_names(name, candidate.name):
+            return candidate
+    return None
 
 
 # --- writes ----------------------------------------------------------------------------------------
@@ -190,6 +213,8 @@ def _apply(child: Child, data: dict[str, Any]) -> None:
         if f in data:
             setattr(child, f, data[f])
     child.village = data["village"]
+    if "school" in data:
+        child.school = data["school"]
     child.id_number = data.get("id_number")
     child.id_number_index = blind_index("id", child.id_number) if child.id_number else None
     if "village_contact_phone" in data:
@@ -256,6 +281,9 @@ def child_create(*, actor: User, data: dict[str, Any], today: date | None = None
     events = [_child_event("child.created", child, actor, _("建立档案"), None, after)]
     events += _refresh(child, parents, on=today, effective=today, actor=actor)
     record_events(events)
+    from shouhu.care.hooks import child_saved  # R2.2: an unattended child is an alert at once
+
+    child_saved(child=child, actor=actor)
     return child
 
 
@@ -315,6 +343,9 @@ def child_update(
         events.append(_child_event("child.updated", child, actor, _("修改档案"), b, a))
     events += _refresh(child, parents, on=today, effective=effective or today, actor=actor)
     record_events(events)
+    from shouhu.care.hooks import child_saved  # R2.2: an unattended child is an alert at once
+
+    child_saved(child=child, actor=actor)
     return child
 
 

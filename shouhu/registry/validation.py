@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from shouhu.core import codes
 from shouhu.core.identity import IdentityError, validate_id_number, validate_phone
-from shouhu.core.models import Region
+from shouhu.core.models import Organisation, OrganisationKind, Region
 from shouhu.registry.models import CareArrangement, Health, Rating, Schooling, Sex
 from shouhu.registry.rules import full_years
 
@@ -28,6 +28,14 @@ def clean_name(raw: str) -> str:
     if re.search(r"[A-Za-z]", raw):
         return _SPACES.sub(" ", raw)
     return _SPACES.sub("", raw)
+
+
+def _raw_id(value: Any) -> Any:
+    """Text stripped; a number (a spreadsheet cell typed as number) is passed on as it is so that
+    validate_id_number can say that Excel lost its last digits and how to fix it."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return (value or "").strip()
 
 
 def _add(errors: Errors, field: str, message: str) -> None:
@@ -67,7 +75,7 @@ def validate_child(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         )
 
     registered = bool(data.get("hukou_registered", True))
-    raw_id = (data.get("id_number") or "").strip()
+    raw_id = _raw_id(data.get("id_number"))
     if raw_id:
         try:
             out["id_number"] = validate_id_number(
@@ -89,14 +97,28 @@ def validate_child(data: dict[str, Any], *, today: date) -> dict[str, Any]:
             )
 
     village = data.get("village")
-    code = village.code if isinstance(village, Region) else village
-    region = Region.objects.filter(code=code).first() if code else None
+    if isinstance(village, Region):  # already resolved (the ledger import resolves a file's villages at once)
+        region: Region | None = village
+    else:
+        region = Region.objects.filter(code=village).first() if village else None
     if region is None:
         _add(errors, "village", _("请选择儿童所在的村（居）委会（12位区划代码）。"))
     elif not region.is_village_level:
         _add(errors, "village", _("“%(name)s”不是村（居）委会，请选择到村一级。") % {"name": region.name})
     else:
         out["village"] = region
+
+    if "school" in data:
+        school = data.get("school")
+        if school in (None, ""):
+            out["school"] = None
+        else:
+            org = school if isinstance(school, Organisation) else (
+                Organisation.objects.filter(pk=school).first() if str(school).isdigit() else None)
+            if org is None or org.kind not in (OrganisationKind.SCHOOL, OrganisationKind.KINDERGARTEN):
+                _add(errors, "school", _("请选择儿童就读的学校或幼儿园。"))
+            else:
+                out["school"] = org
 
     health = data.get("health") or Health.HEALTHY
     out["health"] = health
@@ -178,7 +200,7 @@ def _validate_parents(parents: list[dict[str, Any]], errors: Errors, *, today: d
         birth = p.get("birth_date")
         if birth and birth > today:
             _add(errors, f"{key}.birth_date", _("出生日期不能晚于今天。"))
-        raw_id = (p.get("id_number") or "").strip()
+        raw_id = _raw_id(p.get("id_number"))
         q["id_number"] = None
         if raw_id:
             try:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shouhu.core import codes
 from shouhu.core.jurisdiction import Scope
-from shouhu.core.models import Region
+from shouhu.core.models import Organisation, OrganisationKind, Region
 from shouhu.registry.models import CareArrangement, Grandparent, Health, Rating, Schooling, Sex
 
 BLANK = [("", "—")]
@@ -66,6 +66,15 @@ class StyledForm(forms.Form):
             attrs["aria-invalid"] = "true"
 
 
+def school_choices(scope: Scope) -> list[tuple[str, str]]:
+    """Schools and kindergartens in (or serving) the user's editing scope, and county-level ones."""
+    q = Q(region__kind="county")
+    for prefix in scope.edit_prefixes:
+        q |= Q(region__pk__startswith=prefix[:9])
+    schools = Organisation.objects.filter(q, kind__in=[OrganisationKind.SCHOOL, OrganisationKind.KINDERGARTEN])
+    return [(str(o.pk), o.name) for o in schools.order_by("region_id", "name")]
+
+
 def village_choices(scope: Scope) -> list[tuple[str, list[tuple[str, str]]]]:
     """Villages (grouped by township) where the user may create or edit files."""
     if not scope.edit_prefixes:
@@ -104,6 +113,9 @@ class ChildForm(StyledForm):
     hukou_place = forms.CharField(label=_("户籍地"), max_length=200, required=False)
     village = forms.ChoiceField(label=_("所在村（居）"), choices=[], required=False)
     address = forms.CharField(label=_("现居住地址"), max_length=200, required=False)
+    school = forms.ChoiceField(
+        label=_("就读学校/幼儿园"), choices=[], required=False, help_text=_("学校可据此查看本校学生的档案。")
+    )
     health = forms.ChoiceField(label=_("健康状况"), choices=Health.choices, initial=Health.HEALTHY)
     disability_type = forms.ChoiceField(
         label=_("残疾类别"),
@@ -168,6 +180,7 @@ class ChildForm(StyledForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["village"].choices = [("", "—"), *village_choices(scope)]
+        self.fields["school"].choices = [("", "—"), *school_choices(scope)]
         if not editing:
             del self.fields["effective"]
             del self.fields["version"]
@@ -177,6 +190,7 @@ class ChildForm(StyledForm):
 
     def to_data(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("version", "effective")}
+        data["school"] = int(data["school"]) if data.get("school") else None
         return data
 
 

@@ -24,6 +24,7 @@ from shouhu.core import codes
 from shouhu.core.identity import mask_id_number, mask_phone
 from shouhu.core.jurisdiction import Scope, scope_of, scoped
 from shouhu.core.models import Region
+from shouhu.protection import selectors as protection_selectors
 from shouhu.registry import rules, selectors, services
 from shouhu.registry.models import (
     CareArrangement,
@@ -58,6 +59,15 @@ PARENT_RELATIONS = (("father", gettext_lazy("父亲")), ("mother", gettext_lazy(
 
 def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
+
+
+def duplicate_error(exc: services.DuplicateChild, user: Any) -> Any:
+    """The duplicate message, with a link only when the existing file is in the user's scope (R11.1)."""
+    message, existing = exc.explain(user)
+    if existing is None:
+        return message
+    return format_html('{} <a href="{}">{}</a>', message, reverse("web:child_detail", args=[existing.pk]),
+                       _("查看已有档案"))
 
 
 def _editable_child(request: HttpRequest, pk: Any) -> Child:
@@ -282,6 +292,8 @@ def child_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "entrusted": entrusted,
         "eligibility": eligibility,
         "agreements": list(child.agreements.select_related("guardian")),
+        # Only the cases this user's protection scope reaches (R11.1).
+        "cases": list(protection_selectors.visible_cases(request.user).filter(child=child).order_by("-opened_at")[:10]),
         "grandparent_rows": [(label, grandparents.get((side, rel))) for side, rel, label in GRANDPARENT_ROWS],
         "ethnicity": codes.label("ethnicity", child.ethnicity),
         "income_sources": [codes.label("income_source", c) for c in child.income_sources or []],
@@ -335,7 +347,7 @@ def apply_service_errors(exc: ValidationError, form: Any, parent_forms: dict[str
 
 def _child_initial(child: Child, show_ids: bool) -> dict[str, Any]:
     initial = {f: getattr(child, f) for f in services.CHILD_FIELDS}
-    initial.update(village=child.village_id, version=child.version)
+    initial.update(village=child.village_id, version=child.version, school=child.school_id or "")
     if show_ids:
         initial.update(
             id_number=child.id_number or "", village_contact_phone=child.village_contact_phone or ""
@@ -414,15 +426,7 @@ def child_create(request: HttpRequest) -> HttpResponse:
                     actor=request.user, data=_service_data(form, parent_forms, None)
                 )
             except services.DuplicateChild as exc:
-                form.add_error(
-                    None,
-                    format_html(
-                        '{} <a href="{}">{}</a>',
-                        str(exc),
-                        reverse("web:child_detail", args=[exc.existing.pk]),
-                        _("查看已有档案"),
-                    ),
-                )
+                form.add_error(None, duplicate_error(exc, request.user))
             except ValidationError as exc:
                 apply_service_errors(exc, form, parent_forms)
             else:
@@ -458,15 +462,7 @@ def child_edit(request: HttpRequest, pk: Any) -> HttpResponse:
                 child = selectors.get_child(request.user, child.pk)
                 form, parent_forms = _forms(request, scope, child=child, show_ids=show_ids, bound=False)
             except services.DuplicateChild as exc:
-                form.add_error(
-                    None,
-                    format_html(
-                        '{} <a href="{}">{}</a>',
-                        str(exc),
-                        reverse("web:child_detail", args=[exc.existing.pk]),
-                        _("查看已有档案"),
-                    ),
-                )
+                form.add_error(None, duplicate_error(exc, request.user))
             except ValidationError as exc:
                 apply_service_errors(exc, form, parent_forms)
             else:

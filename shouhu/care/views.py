@@ -1,0 +1,258 @@
+"""Web pages of the care module: the village worker's day, logging a call or a visit in a few taps, the
+child's care record, the alert inbox, the township's per-village view, guidance sessions, and the
+administrator's list of failed webhook deliveries. Same conventions as the file pages: @scoped +
+@login_required, 404 out of scope, 403 read-only; the services validate and record the timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from shouhu.care import selectors, services
+from shouhu.care.forms import AdmonitionForm, AssignmentForm, ContactForm, ResolveForm, SessionForm, VisitForm
+from shouhu.care.models import AlertKind, WebhookDelivery
+from shouhu.core.jurisdiction import prefix_q, scope_of, scoped
+from shouhu.core.models import Region
+from shouhu.registry.models import Child
+from shouhu.registry.selectors import get_child
+
+
+def _errors(exc: ValidationError, form: Any) -> None:
+    if not hasattr(exc, "error_dict"):
+        for m in exc.messages:
+            form.add_error(None, m)
+        return
+    for key, msgs in exc.message_dict.items():
+        for m in msgs:
+            form.add_error(key if key in form.fields else None, m)
+
+
+def _writable(request: HttpRequest, pk: Any, allowed: Any = services.may_edit) -> Child:
+    child = get_child(request.user, pk)  # 404 out of scope
+    if not allowed(request.user, child):
+        raise PermissionDenied(_("您可以查看该儿童的记录，但无权录入。"))
+    return child
+
+
+@scoped
+@login_required
+@never_cache
+def today(request: HttpRequest) -> HttpResponse:
+    """The village worker's day, most urgent first (R2.1, R3.1)."""
+    return render(request, "care/today.html", selectors.today_list(request.user))
+
+
+@scoped
+@login_required
+@never_cache
+def contact_add(request: HttpRequest, pk: Any) -> HttpResponse:
+    child = _writable(request, pk, services.may_log_contact)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_log(actor=request.user, child=child, data=dict(form.cleaned_data))  # type: ignore[arg-type]
+        except ValidationError as exc:
+            _errors(exc, form)
+        else:
+            messages.success(request, _("已登记 %(name)s 的亲子联系。") % {"name": child.name})
+            nxt = request.POST.get("next") or ""
+            return redirect(nxt if nxt.startswith("/care/") else "web:care_today")
+    return render(request, "care/contact_form.html", {"child": child, "form": form})
+
+
+@scoped
+@login_required
+@never_cache
+def visit_add(request: HttpRequest, pk: Any) -> HttpResponse:
+    child = _writable(request, pk)
+    form = VisitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _visit, alert = services.visit_log(actor=request.user, child=child, data=form.service_data())  # type: ignore[arg-type]
+        except ValidationError as exc:
+            _errors(exc, form)
+        else:
+            if alert is not None:
+                # R2.2 / 二(二)1: shown at once, on the page the worker is looking at.
+                return render(request, "care/unattended.html", {"child": child, "alert": alert})
+            messages.success(request, _("已登记走访。"))
+            return redirect("web:care_child", pk=child.pk)
+    return render(request, "care/visit_form.html", {"child": child, "form": form})
+
+
+@scoped
+@login_required
+@never_cache
+def child_care(request: HttpRequest, pk: Any) -> HttpResponse:
+    child = get_child(request.user, pk)
+    user = request.user
+    context = {
+        "child": child,
+        "may_edit": services.may_edit(user, child),  # type: ignore[arg-type]
+        "may_log_contact": services.may_log_contact(user, child),  # type: ignore[arg-type]
+        "care": selectors.child_care(user, child),
+        "contacts": list(selectors.contacts_of(user, child)[:30]),
+        "visits": list(selectors.visits_of(user, child)[:20]),
+        "assignment_form": AssignmentForm(),
+        "admonition_form": AdmonitionForm(),
+        "finding_labels": services.FINDING_FIELDS,
+    }
+    return render(request, "care/child.html", context)
+
+
+@scoped
+@login_required
+@require_POST
+def assignment_add(request: HttpRequest, pk: Any) -> HttpResponse:
+    child = _writable(request, pk)
+    form = AssignmentForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError([e for v in form.errors.values() for e in v])
+        services.assignment_add(actor=request.user, child=child, data=dict(form.cleaned_data))  # type: ignore[arg-type]
+        messages.success(request, _("已添加关爱结对。"))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect("web:care_child", pk=child.pk)
+
+
+@scoped
+@login_required
+@require_POST
+def admonition_add(request: HttpRequest, pk: Any) -> HttpResponse:
+    child = get_child(request.user, pk)
+    form = AdmonitionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError([e for v in form.errors.values() for e in v])
+        _adm, alert = services.admonition_add(actor=request.user, child=child, data=dict(form.cleaned_data))  # type: ignore[arg-type]
+        messages.success(request, _("已记录劝诫/制止。"))
+        if alert is not None:
+            messages.warning(request, alert.message)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    except services.OutOfScope as exc:
+        raise Http404 from exc
+    return redirect("web:care_child", pk=child.pk)
+
+
+@scoped
+@login_required
+@never_cache
+def alert_inbox(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind") or ""
+    kind = kind if kind in AlertKind.values else ""
+    show = request.GET.get("show") or "open"
+    qs = selectors.alerts_for(request.user, kind=kind, open_only=True if show == "open" else None)
+    from django.core.paginator import Paginator
+
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    notes = list(selectors.unread_notifications(request.user)[:50])
+    if notes:
+        from shouhu.care.models import Notification
+
+        Notification.objects.filter(pk__in=[n.pk for n in notes]).update(read_at=timezone.now())
+    scope = scope_of(request.user)
+    return render(
+        request,
+        "care/alerts.html",
+        {
+            "page": page,
+            "kind": kind,
+            "show": show,
+            "kinds": AlertKind.choices,
+            "notes": notes,
+            "can_resolve": bool(scope.edit_prefixes),
+            "resolve_form": ResolveForm(),
+        },
+    )
+
+
+@scoped
+@login_required
+@require_POST
+def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
+    form = ResolveForm(request.POST)
+    try:
+        services.alert_resolve(
+            actor=request.user,
+            alert_id=alert_id,  # type: ignore[arg-type]
+            note=form.data.get("note", ""),
+        )
+        messages.success(request, _("预警已处理。"))
+    except services.OutOfScope as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect("web:care_alerts")
+
+
+@scoped
+@login_required
+@never_cache
+def villages(request: HttpRequest) -> HttpResponse:
+    """The township supervisor's view (R3.3, R3.4): per village, compliance, coverage, workers."""
+    rows = selectors.village_summary(request.user)
+    unassigned = selectors.unassigned_children(request.user)
+    return render(
+        request,
+        "care/villages.html",
+        {
+            "rows": rows,
+            "without_worker": [r for r in rows if not r["worker"]],
+            "unassigned": list(unassigned[:100]),
+            "unassigned_count": unassigned.count(),
+        },
+    )
+
+
+@scoped
+@login_required
+@never_cache
+def sessions(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request.user)
+    villages_ = list(
+        Region.objects.filter(prefix_q("code", scope.edit_prefixes), kind__in=selectors.VILLAGE_KINDS)
+        .order_by("code")
+        .values_list("code", "name")
+    )
+    form = SessionForm(request.POST or None, villages=villages_)
+    if request.method == "POST":
+        if not villages_:
+            raise PermissionDenied(_("您无权登记活动。"))
+        if form.is_valid():
+            try:
+                services.session_add(actor=request.user, data=dict(form.cleaned_data))  # type: ignore[arg-type]
+            except ValidationError as exc:
+                _errors(exc, form)
+            else:
+                messages.success(request, _("已登记活动。"))
+                return redirect("web:care_sessions")
+    return render(
+        request,
+        "care/sessions.html",
+        {
+            "sessions": list(selectors.sessions_for(request.user)[:100]),
+            "form": form if villages_ else None,
+        },
+    )
+
+
+@scoped
+@login_required
+@never_cache
+def webhook_failures(request: HttpRequest) -> HttpResponse:
+    """For the system administrator: gateway deliveries that gave up (no child data beyond the message)."""
+    if not scope_of(request.user).administers:
+        raise Http404
+    rows = WebhookDelivery.objects.exclude(state="sent").order_by("-created_at")[:200]
+    return render(request, "care/webhooks.html", {"rows": rows})
