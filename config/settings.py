@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "shouhu.registry",
     "shouhu.care",
     "shouhu.protection",
+    "shouhu.ledger",
     "shouhu.web",
 ]
 
@@ -181,6 +182,10 @@ HUEY = {
     "utc": False,  # crontabs in county time (Django sets TZ to TIME_ZONE)
     **({"url": _huey_redis} if _huey_redis else {"filename": str(BASE_DIR / "huey.sqlite3")}),
 }
+
+# Outbound webhook for SMS / WeChat gateways (care.notify): body signed with HMAC-SHA256.
+SHOUHU_WEBHOOK_URL = os.environ.get("SHOUHU_WEBHOOK_URL", "")
+SHOUHU_WEBHOOK_SECRET = os.environ.get("SHOUHU_WEBHOOK_SECRET", "")
 
 EMAIL_BACKEND = os.environ.get("SHOUHU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("SHOUHU_FROM_EMAIL", "shouhu@localhost")

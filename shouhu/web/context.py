@@ -34,8 +34,8 @@ def menu(scope: Scope) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         more.append((reverse("web:care_villages"), _("各村情况")))
     if scope.sees_children:
         more.append((reverse("web:care_sessions"), _("指导与宣传")))
-    if scope.roles & SUPERVISING_ROLES and _has("web:ledger_home"):
-        more.append((reverse("web:ledger_home"), _("台账导入导出")))
+    if scope.sees_children:
+        more.append((reverse("web:ledger_home"), _("台账")))
     more.append((reverse("web:report_new"), _("强制报告")))
     more.append((reverse("web:my_reports"), _("我的报告")))
     if "service_provider" in scope.roles:
@@ -47,16 +47,6 @@ def menu(scope: Scope) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         more.append(("/admin/", _("系统配置")))
     more.append(("/api/v1/docs/", _("API 文档")))
     return primary, more
-
-
-def _has(name: str) -> bool:
-    from django.urls import NoReverseMatch
-
-    try:
-        reverse(name)
-    except NoReverseMatch:
-        return False
-    return True
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

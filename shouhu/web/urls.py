@@ -30,4 +30,5 @@ urlpatterns = [
     # Pages of the care and protection modules (names in this "web" namespace).
     path("", include("shouhu.care.web_urls")),
     path("", include("shouhu.protection.web_urls")),
+    path("", include("shouhu.ledger.web_urls")),
 ]

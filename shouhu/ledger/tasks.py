@@ -1,0 +1,88 @@
+"""Background work of the web upload (huey): analyse an uploaded workbook (the preview), then commit it.
+
+`process_job` is the plain function (tests call it directly); `run_job` is the huey task the views
+enqueue. Progress is written to the job row so the status page can poll it; a cancel request is read
+back between chunks and rolls the import back (nothing written).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from huey.contrib.djhuey import db_task
+
+from shouhu.ledger.importer import Cancelled, error_workbook, import_ledger
+from shouhu.ledger.models import ImportJob
+from shouhu.ledger.reader import UnusableFile
+
+S = ImportJob.State
+
+
+def _progress(job_id: Any, base: int, span: int) -> Any:
+    def report(stage: str, done: int, total: int) -> None:
+        pct = base + (span * done // total if total else span)
+        ImportJob.objects.filter(pk=job_id).update(progress=min(pct, 99))
+
+    return report
+
+
+def _cancelled(job_id: Any) -> Any:
+    def check() -> bool:
+        return bool(ImportJob.objects.filter(pk=job_id, cancel_requested=True).exists())
+
+    return check
+
+
+def process_job(job_id: Any, *, commit: bool = False) -> None:
+    job = ImportJob.objects.select_related("user", "region").get(pk=job_id)
+    if job.cancel_requested:
+        ImportJob.objects.filter(pk=job.pk).update(state=S.CANCELLED, finished_at=timezone.now())
+        return
+    ImportJob.objects.filter(pk=job.pk).update(state=S.COMMITTING if commit else S.ANALYSING, progress=1)
+    try:
+        result = import_ledger(
+            bytes(job.content),
+            job.filename,
+            actor=job.user,
+            region=job.region,
+            dry_run=not commit,
+            accept_valid=job.accept_valid,
+            progress=_progress(job.pk, 0, 100),
+            should_cancel=_cancelled(job.pk),
+        )
+    except UnusableFile as exc:
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=S.FAILED, message=exc.message, finished_at=timezone.now()
+        )
+        return
+    except Cancelled:
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=S.CANCELLED, message=_("已取消，未写入任何数据。"), finished_at=timezone.now()
+        )
+        return
+    summary = result.as_json()
+    if commit and not result.written:
+        state, message = (
+            S.READY,
+            _("发现无效行，未写入任何数据。请下载错误报告修改后重新上传，或只导入有效行。"),
+        )
+    else:
+        state, message = (S.DONE if commit else S.READY), ""
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=state, summary=summary, message=message, progress=100, finished_at=timezone.now()
+    )
+
+
+@db_task()
+def run_job(job_id: str, commit: bool = False) -> None:
+    process_job(job_id, commit=commit)
+
+
+def job_error_workbook(job: ImportJob) -> bytes:
+    """Re-read the upload and produce the original rows plus the reasons (not stored twice)."""
+    from shouhu.ledger.importer import ImportResult
+
+    result = ImportResult(errors=(job.summary or {}).get("errors", []))
+    return error_workbook(result, bytes(job.content), job.filename)
