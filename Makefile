@@ -41,8 +41,12 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shouhu config
 
+# Benchmarks print figures (docs/benchmarks.md); they take about an hour at full size.
 bench: install
-	$(PY) bench/run.py
+	$(PY) bench/run.py --children 100000 --backend both
+	$(PY) bench/bench_scan.py --backend postgres
+	$(PY) bench/bench_scan.py --backend sqlite
+	$(PY) bench/bench_ledger.py --rows 100000 --backend both
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3* huey.sqlite3* bench/out
