@@ -17,6 +17,8 @@ from rest_framework.response import Response
 
 from shouhu.care import services
 from shouhu.care.models import Alert, AlertKind, ParentContact, Visit
+from shouhu.core.jurisdiction import acting_user
+from shouhu.core.models import User
 from shouhu.registry.api import StrictBooleanFilter
 from shouhu.registry.models import Child, Rating
 from shouhu.registry.selectors import get_child
@@ -24,9 +26,15 @@ from shouhu.registry.selectors import get_child
 
 class ContactSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(read_only=True)
-    parent = serializers.ChoiceField(choices=[("father", "father"), ("mother", "mother")])
+    # A declared field named `parent`: DRF's metaclass pops declared fields off the class, so it never
+    # shadows `Field.parent` (the enclosing serializer) as the stubs assume.
+    parent = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=[("father", "father"), ("mother", "mother")]
+    )
     facilitated_by = serializers.ChoiceField(choices=ParentContact.Facilitator.choices, required=False)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = ParentContact
@@ -53,7 +61,9 @@ class VisitSerializer(serializers.ModelSerializer):
         ),
     )
     guardianship_rating = serializers.ChoiceField(choices=Rating.choices, required=False, allow_blank=True)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Visit
@@ -74,8 +84,12 @@ class VisitSerializer(serializers.ModelSerializer):
 
 class AlertSerializer(serializers.ModelSerializer):
     child = serializers.SerializerMethodField()
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    escalated_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    escalated_to: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     region = serializers.CharField(source="region_id", read_only=True)
 
     class Meta:
@@ -127,7 +141,9 @@ class _ChildRows(mixins.ListModelMixin, generics.GenericAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            result = type(self).service(actor=request.user, child=child, data=dict(serializer.validated_data))
+            result = type(self).service(
+                actor=acting_user(request), child=child, data=dict(serializer.validated_data)
+            )
         except services.OutOfScope as exc:
             raise NotFound() from exc
         except DjangoPermissionDenied as exc:

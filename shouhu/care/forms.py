@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -112,9 +114,11 @@ class SessionForm(forms.Form):
     held_by = forms.CharField(label=_("主讲/组织"), max_length=100)
     attendance = forms.IntegerField(label=_("参加人数"), min_value=0, initial=0)
 
-    def __init__(self, *args: object, villages: list[tuple[str, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["village"].choices = villages
+    def __init__(self, *args: Any, villages: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        village = self.fields["village"]
+        assert isinstance(village, forms.ChoiceField)  # declared above
+        village.choices = villages
 
 
 class ResolveForm(forms.Form):

@@ -5,7 +5,7 @@ Other care models (contacts, visits, assignments …) live beside it in this app
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 from django.db.models import Q
@@ -82,7 +82,10 @@ class Alert(models.Model):
 # --- family duty and village work (R2, R3) ----------------------------------------------------------
 
 
-def _child_scoped(qs: models.QuerySet[Any], user: Any) -> models.QuerySet[Any]:
+_QS = TypeVar("_QS", bound=models.QuerySet[Any])
+
+
+def _child_scoped(qs: _QS, user: Any) -> _QS:
     from shouhu.core.jurisdiction import child_q
 
     return qs.filter(

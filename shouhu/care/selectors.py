@@ -187,12 +187,15 @@ def today_list(user: Any, at: datetime | None = None, limit: int = 200) -> dict[
         )
         .order_by("village_id", "name_pinyin")[:5000]
     )
-    visits_due, no_contact = [], []
-    for r in rows:
-        interval = rules.visit_interval(r["guardianship_rating"], r["key_target"], intervals, kt_days)
-        last = timezone.localdate(r["last_visit"]) if r["last_visit"] else None
-        due = rules.next_visit_due(last, timezone.localdate(r["created_at"]), interval)
-        r["next_due"], r["days_late"] = due, (today - due).days
+    visits_due: list[dict[str, Any]] = []
+    no_contact: list[dict[str, Any]] = []
+    for values in rows:
+        interval = rules.visit_interval(
+            values["guardianship_rating"], values["key_target"], intervals, kt_days
+        )
+        last = timezone.localdate(values["last_visit"]) if values["last_visit"] else None
+        due = rules.next_visit_due(last, timezone.localdate(values["created_at"]), interval)
+        r: dict[str, Any] = {**values, "next_due": due, "days_late": (today - due).days}
         if due <= today + timedelta(days=7):
             visits_due.append(r)
         if r["lb_status"] and not r["contacted"]:

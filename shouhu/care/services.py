@@ -116,7 +116,7 @@ def contact_log(
     if facilitated not in ParentContact.Facilitator.values:
         errors.setdefault("facilitated_by", []).append(_("协助方须为家庭自行、村（居）或学校。"))
     when = _when(data.get("occurred_at"), "occurred_at", now, errors)
-    if errors:
+    if errors or when is None:  # `_when` gives None only after recording an error
         raise ValidationError(errors)
     contact = ParentContact.objects.create(
         child=child,
@@ -180,10 +180,12 @@ def visit_log(
             % {"k": "、".join(unknown), "ok": "、".join(FINDING_FIELDS)}
         )
     when = _when(data.get("occurred_at"), "occurred_at", now, errors)
-    if errors:
+    if errors or when is None:  # `_when` gives None only after recording an error
         raise ValidationError(errors)
     living_alone = bool(data.get("living_alone") or findings.get("living_alone"))
-    clean = {k: str(v)[:1000] for k, v in findings.items() if k in FINDING_FIELDS and v not in (None, "")}
+    clean: dict[str, str | bool] = {
+        k: str(v)[:1000] for k, v in findings.items() if k in FINDING_FIELDS and v not in (None, "")
+    }
     if living_alone:
         clean["living_alone"] = True
     visit = Visit.objects.create(
@@ -311,7 +313,7 @@ def admonition_add(
         if not (data.get(f) or "").strip():
             errors.setdefault(f, []).append(_("请填写此项。"))
     when = _when(data.get("occurred_at"), "occurred_at", now, errors)
-    if errors:
+    if errors or when is None:  # `_when` gives None only after recording an error
         raise ValidationError(errors)
     adm = Admonition.objects.create(
         child=child,
@@ -388,7 +390,7 @@ def session_add(*, actor: User, data: dict[str, Any], children: list[Child] | No
     for f in ("topic", "held_by"):
         if not (data.get(f) or "").strip():
             errors.setdefault(f, []).append(_("请填写此项。"))
-    if errors:
+    if errors or village is None:  # a missing village is already among the errors
         raise ValidationError(errors)
     s = GuidanceSession.objects.create(
         village=village,

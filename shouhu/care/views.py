@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from shouhu.care import selectors, services
 from shouhu.care.forms import AdmonitionForm, AssignmentForm, ContactForm, ResolveForm, SessionForm, VisitForm
 from shouhu.care.models import AlertKind, WebhookDelivery
-from shouhu.core.jurisdiction import prefix_q, scope_of, scoped
+from shouhu.core.jurisdiction import acting_user, prefix_q, scope_of, scoped
 from shouhu.core.models import Region
 from shouhu.registry.models import Child
 from shouhu.registry.selectors import get_child
@@ -59,7 +59,7 @@ def contact_add(request: HttpRequest, pk: Any) -> HttpResponse:
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_log(actor=request.user, child=child, data=dict(form.cleaned_data))  # type: ignore[arg-type]
+            services.contact_log(actor=acting_user(request), child=child, data=dict(form.cleaned_data))
         except ValidationError as exc:
             _errors(exc, form)
         else:
@@ -77,7 +77,9 @@ def visit_add(request: HttpRequest, pk: Any) -> HttpResponse:
     form = VisitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            _visit, alert = services.visit_log(actor=request.user, child=child, data=form.service_data())  # type: ignore[arg-type]
+            _visit, alert = services.visit_log(
+                actor=acting_user(request), child=child, data=form.service_data()
+            )
         except ValidationError as exc:
             _errors(exc, form)
         else:
@@ -94,11 +96,11 @@ def visit_add(request: HttpRequest, pk: Any) -> HttpResponse:
 @never_cache
 def child_care(request: HttpRequest, pk: Any) -> HttpResponse:
     child = get_child(request.user, pk)
-    user = request.user
+    user = acting_user(request)
     context = {
         "child": child,
-        "may_edit": services.may_edit(user, child),  # type: ignore[arg-type]
-        "may_log_contact": services.may_log_contact(user, child),  # type: ignore[arg-type]
+        "may_edit": services.may_edit(user, child),
+        "may_log_contact": services.may_log_contact(user, child),
         "care": selectors.child_care(user, child),
         "contacts": list(selectors.contacts_of(user, child)[:30]),
         "visits": list(selectors.visits_of(user, child)[:20]),
@@ -118,7 +120,7 @@ def assignment_add(request: HttpRequest, pk: Any) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationError([e for v in form.errors.values() for e in v])
-        services.assignment_add(actor=request.user, child=child, data=dict(form.cleaned_data))  # type: ignore[arg-type]
+        services.assignment_add(actor=acting_user(request), child=child, data=dict(form.cleaned_data))
         messages.success(request, _("已添加关爱结对。"))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
@@ -134,7 +136,9 @@ def admonition_add(request: HttpRequest, pk: Any) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationError([e for v in form.errors.values() for e in v])
-        _adm, alert = services.admonition_add(actor=request.user, child=child, data=dict(form.cleaned_data))  # type: ignore[arg-type]
+        _adm, alert = services.admonition_add(
+            actor=acting_user(request), child=child, data=dict(form.cleaned_data)
+        )
         messages.success(request, _("已记录劝诫/制止。"))
         if alert is not None:
             messages.warning(request, alert.message)
@@ -184,8 +188,8 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
     form = ResolveForm(request.POST)
     try:
         services.alert_resolve(
-            actor=request.user,
-            alert_id=alert_id,  # type: ignore[arg-type]
+            actor=acting_user(request),
+            alert_id=alert_id,
             note=form.data.get("note", ""),
         )
         messages.success(request, _("预警已处理。"))
@@ -231,7 +235,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied(_("您无权登记活动。"))
         if form.is_valid():
             try:
-                services.session_add(actor=request.user, data=dict(form.cleaned_data))  # type: ignore[arg-type]
+                services.session_add(actor=acting_user(request), data=dict(form.cleaned_data))
             except ValidationError as exc:
                 _errors(exc, form)
             else:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -18,6 +19,14 @@ class Pagination(PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def request_body(request: Request) -> dict[str, Any]:
+    """The request body as a mapping; a JSON array or scalar is a 400, not a crash further down."""
+    data = request.data
+    if not isinstance(data, dict):
+        raise exceptions.ValidationError({"detail": ["请求体须为 JSON 对象"]})
+    return data
 
 
 class Conflict(exceptions.APIException):

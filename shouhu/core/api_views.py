@@ -94,7 +94,9 @@ class DocsView(View):
 
 class RegionSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=RegionKind.choices, read_only=True)
-    parent = serializers.CharField(
+    # A declared field named `parent`: DRF's metaclass pops declared fields off the class, so it never
+    # shadows `Field.parent` (the enclosing serializer) as the stubs assume.
+    parent = serializers.CharField(  # type: ignore[assignment]
         source="parent_id", read_only=True, allow_null=True, help_text=gettext_lazy("上级区划的12位代码")
     )
 

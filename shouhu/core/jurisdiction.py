@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
+from rest_framework.request import Request
 
-from shouhu.core.models import Region, RoleAssignment
+from shouhu.core.models import Region, RoleAssignment, User
 from shouhu.core.roles import ROLES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,7 +70,7 @@ def scope_of(user: Any, at: Any = None) -> Scope:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return EMPTY
     if at is None and hasattr(user, "_shouhu_scope"):
-        return user._shouhu_scope  # type: ignore[no-any-return]
+        return user._shouhu_scope
     assignments = (
         RoleAssignment.objects.active(at or timezone.now())
         .filter(user=user)
@@ -131,6 +133,18 @@ def child_q(scope: Scope, *, village_field: str = "village_id", school_field: st
 
 def region_allowed(scope: Scope, code: str, *, for_edit: bool) -> bool:
     return scope.covers(code, scope.edit_prefixes if for_edit else scope.view_prefixes)
+
+
+def acting_user(request: HttpRequest | Request) -> User:
+    """The logged-in user making the request, typed as ours.
+
+    Every view that acts for a user already requires login (`login_required`, DRF `IsAuthenticated`),
+    so this only narrows the type; an anonymous or foreign user object still fails closed.
+    """
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied
+    return user
 
 
 def not_found() -> Http404:

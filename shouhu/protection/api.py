@@ -16,6 +16,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from shouhu.core.api import request_body
+from shouhu.core.jurisdiction import acting_user
 from shouhu.core.models import Event
 from shouhu.protection import selectors, services
 from shouhu.protection.models import (
@@ -315,7 +317,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request: Request) -> Response:
         s = ReportCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        report = services.report_submit(actor=request.user, data=s.validated_data, ip=_ip(request))
+        report = services.report_submit(actor=acting_user(request), data=s.validated_data, ip=_ip(request))
         data = ReportProgressSerializer(report).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -372,9 +374,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         s = TransitionSerializer(data=request.data)
         if not s.is_valid():
             raise ValidationError(s.errors)
-        data = {k: v for k, v in request.data.items() if k not in ("to", "note")}
+        data = {k: v for k, v in request_body(request).items() if k not in ("to", "note")}
         services.case_transition(
-            actor=request.user,
+            actor=acting_user(request),
             case_id=case.pk,
             to=s.validated_data["to"],
             note=s.validated_data.get("note", ""),
@@ -395,11 +397,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def measures(self, request: Request, pk: Any = None) -> Response:
         case = self._case(pk)
+        body = request_body(request)
         services.measures_record(
-            actor=request.user,
+            actor=acting_user(request),
             case_id=case.pk,
-            measures=request.data.get("measures") or [],
-            note=request.data.get("note") or "",
+            measures=body.get("measures") or [],
+            note=body.get("note") or "",
         )
         return self._render(case)
 
@@ -419,7 +422,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def placements(self, request: Request, pk: Any = None) -> Response:
         case = self._case(pk)
-        services.placement_add(actor=request.user, case_id=case.pk, data=dict(request.data))
+        services.placement_add(actor=acting_user(request), case_id=case.pk, data=dict(request_body(request)))
         return self._render(case, 201)
 
     @extend_schema(
@@ -435,12 +438,13 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def searches(self, request: Request, pk: Any = None) -> Response:
         case = self._case(pk)
-        if request.data.get("action") == "end":
+        body = request_body(request)
+        if body.get("action") == "end":
             services.search_end(
-                actor=request.user, case_id=case.pk, outcome=request.data.get("outcome") or ""
+                actor=acting_user(request), case_id=case.pk, outcome=body.get("outcome") or ""
             )
         else:
-            services.search_start(actor=request.user, case_id=case.pk)
+            services.search_start(actor=acting_user(request), case_id=case.pk)
         return self._render(case)
 
     @extend_schema(
@@ -452,11 +456,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def reassign(self, request: Request, pk: Any = None) -> Response:
         case = self._case(pk)
+        body = request_body(request)
         services.case_reassign(
-            actor=request.user,
+            actor=acting_user(request),
             case_id=case.pk,
-            station_id=request.data.get("station"),
-            reason=request.data.get("reason") or "",
+            station_id=body.get("station"),
+            reason=body.get("reason") or "",
         )
         fresh = Case.objects.get(pk=case.pk)
         if not selectors.visible_cases(request.user).filter(pk=fresh.pk).exists():
@@ -478,7 +483,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"], url_path="referrals")
     def add_referral(self, request: Request, pk: Any = None) -> Response:
         case = self._case(pk)
-        r = services.referral_add(actor=request.user, case_id=case.pk, data=dict(request.data))
+        r = services.referral_add(
+            actor=acting_user(request), case_id=case.pk, data=dict(request_body(request))
+        )
         return Response(ReferralSerializer(r).data, status=201)
 
     @extend_schema(
@@ -490,11 +497,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"], url_path="follow-ups")
     def follow_ups(self, request: Request, pk: Any = None) -> Response:
         case = self._case(pk)
-        nd = request.data.get("next_due")
+        body = request_body(request)
+        nd = body.get("next_due")
         services.followup_add(
-            actor=request.user,
+            actor=acting_user(request),
             case_id=case.pk,
-            note=request.data.get("note") or "",
+            note=body.get("note") or "",
             next_due=services._date(nd, "next_due") if nd else None,
         )
         return self._render(case, 201)
@@ -517,7 +525,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"], url_path="guardian-measures")
     def guardian_measures(self, request: Request, pk: Any = None) -> Response:
         case = self._case(pk)
-        services.guardian_measure_add(actor=request.user, case_id=case.pk, data=dict(request.data))
+        services.guardian_measure_add(
+            actor=acting_user(request), case_id=case.pk, data=dict(request_body(request))
+        )
         return self._render(case, 201)
 
     @extend_schema(summary="撤销监护资格的三种情形（依据记录评估，附证据）")
@@ -553,7 +563,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def petitions(self, request: Request, pk: Any = None) -> Response:
         case = self._case(pk)
-        services.petition_file(actor=request.user, case_id=case.pk, data=dict(request.data))
+        services.petition_file(actor=acting_user(request), case_id=case.pk, data=dict(request_body(request)))
         return self._render(case, 201)
 
     @extend_schema(
@@ -576,7 +586,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             from django.http import Http404
 
             raise Http404
-        services.petition_update(actor=request.user, petition_id=petition_id, data=dict(request.data))
+        services.petition_update(
+            actor=acting_user(request), petition_id=petition_id, data=dict(request_body(request))
+        )
         return self._render(case)
 
 
@@ -606,12 +618,13 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def respond(self, request: Request, pk: Any = None) -> Response:
         r = selectors.get_referral(request.user, pk)
+        body = request_body(request)
         r = services.referral_respond(
-            actor=request.user,
+            actor=acting_user(request),
             referral_id=r.pk,
-            action=str(request.data.get("action") or ""),
-            reason=request.data.get("reason") or "",
-            outcome=request.data.get("outcome") or "",
+            action=str(body.get("action") or ""),
+            reason=body.get("reason") or "",
+            outcome=body.get("outcome") or "",
         )
         return Response(ReferralSerializer(selectors.get_referral(request.user, r.pk)).data)
 
@@ -622,5 +635,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: Any = None) -> Response:
         r = selectors.get_referral(request.user, pk)
-        services.referral_close(actor=request.user, referral_id=r.pk, reason=request.data.get("reason") or "")
+        services.referral_close(
+            actor=acting_user(request), referral_id=r.pk, reason=request_body(request).get("reason") or ""
+        )
         return Response(ReferralSerializer(selectors.get_referral(request.user, r.pk)).data)

@@ -61,10 +61,11 @@ def run(at: datetime) -> dict[str, Any]:
         for d in selectors.case_deadlines(case, now=at, lims=lims):
             if d.met is not False or d.due is None:
                 continue
+            township = case.village.parent_id
             unit = (
                 case.station
                 if holder_of(_source_state(d.step)) == "station"
-                else townships.get(case.village.parent_id)
+                else (townships.get(township) if township else None)
             )
             message = _("个案 %(n)s「%(s)s」超过时限（应于 %(due)s 前完成）") % {
                 "n": case.number,
@@ -109,7 +110,7 @@ def run(at: datetime) -> dict[str, Any]:
         reason = rules.late_report(
             mandated=True, discovered_at=r.discovered_at, reported_at=r.reported_at, limit_hours=late_limit
         )
-        if reason:
+        if reason and r.reporter_unit_id is not None:  # the filter excludes None; this narrows the type
             key = f"report:{r.pk}:late"
             breaches[key] = Accountability(
                 key=key,

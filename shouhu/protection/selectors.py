@@ -70,7 +70,7 @@ def pscope(user: Any) -> ProtectionScope:
         return EMPTY
     cached = getattr(user, "_shouhu_pscope", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     stations: set[int] = set()
     civil: set[str] = set()
     village: set[str] = set()
@@ -83,10 +83,10 @@ def pscope(user: Any) -> ProtectionScope:
         region = a.region or (a.organisation.region if a.organisation else None)
         if (
             a.role == "police"
-            and a.organisation_id
+            and a.organisation is not None
             and a.organisation.kind == OrganisationKind.POLICE_STATION
         ):
-            stations.add(a.organisation_id)
+            stations.add(a.organisation.pk)
         elif a.role in CIVIL_AFFAIRS and region is not None:
             civil.add(region.prefix)
         elif a.role == "village_worker" and region is not None:

@@ -439,7 +439,7 @@ def _placement(case: Case, actor: User, data: Any) -> Placement:
     if not isinstance(data, dict):
         raise _err("placement", _("安置信息格式不正确。"))
     errors: dict[str, list[str]] = {}
-    kind = data.get("place_kind")
+    kind = data.get("place_kind") or ""
     if kind not in Placement.PlaceKind.values:
         errors["place_kind"] = [_("请选择安置类别。")]
     if not (data.get("place") or "").strip():
@@ -495,19 +495,20 @@ def _assessment(case: Case, actor: User, data: Any, at: datetime) -> Assessment:
     if not isinstance(data, dict):
         raise _err("assessment", _("请填写联合评估（参与人员、安全、监护、身心健康）。"))
     errors: dict[str, list[str]] = {}
-    participants = data.get("participants")
+    participants = data.get("participants") or []
     if isinstance(participants, str):
         participants = [
             p.strip() for p in participants.replace("，", ",").replace("、", ",").split(",") if p.strip()
         ]
     if not participants:
         errors["participants"] = [_("请填写参加评估的人员和单位（乡镇、民政、公安等）。")]
-    ratings = {}
+    ratings: dict[str, str] = {}
     for d in rules.DIMENSIONS:
         value = data.get(d)
-        if value not in DimensionRating.values:
+        if value in DimensionRating.values:
+            ratings[d] = value
+        else:
             errors[d] = [_("请选择评估结论：良好、存在隐患或严重。")]
-        ratings[d] = value
     if errors:
         raise ValidationError(errors)
     level, reasons = rules.risk_level(ratings)
@@ -985,7 +986,7 @@ def petition_file(*, actor: User, case_id: Any, data: dict[str, Any]) -> Petitio
         case=case,
         petitioner=data["petitioner"],
         petitioner_name=(data.get("petitioner_name") or "")[:100]
-        or Petition.Petitioner(data["petitioner"]).label,
+        or str(Petition.Petitioner(data["petitioner"]).label),
         guardian_name=data["guardian_name"].strip()[:50],
         grounds=sorted(set(grounds)),
         court=data["court"].strip()[:100],

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from shouhu.core.jurisdiction import public, scope_of, scoped
+from shouhu.core.jurisdiction import acting_user, public, scope_of, scoped
 from shouhu.core.models import Organisation, OrganisationKind, Region
 from shouhu.core.policy import param
 from shouhu.protection import selectors, services
@@ -181,7 +181,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
         data = _report_data(request)
         data["child"] = child.pk if child else None
         try:
-            report = services.report_submit(actor=request.user, data=data, ip=_ip(request))
+            report = services.report_submit(actor=acting_user(request), data=data, ip=_ip(request))
         except ValidationError as exc:
             errors = _errors(exc)
         else:
@@ -383,7 +383,7 @@ def case_transition(request: HttpRequest, pk: Any) -> HttpResponse:
     to = request.POST.get("to", "")
     try:
         services.case_transition(
-            actor=request.user,
+            actor=acting_user(request),
             case_id=case.pk,
             to=to,
             note=request.POST.get("note", ""),
@@ -403,7 +403,7 @@ def case_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
     """The other records of a case: measures, placements, searches, follow-ups, guardian measures,
     petitions, reassignment, withdrawing a referral."""
     case = selectors.get_case(request.user, pk)
-    p, u = request.POST, request.user
+    p, u = request.POST, acting_user(request)
     try:
         if action == "measures":
             services.measures_record(
@@ -475,9 +475,10 @@ def case_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
                     }
             services.petition_update(actor=u, petition_id=p.get("petition"), data=data)
         elif action == "referral_close":
-            if not case.referrals.filter(pk=p.get("referral") or None).exists():
+            referral_id = p.get("referral")
+            if not referral_id or not case.referrals.filter(pk=referral_id).exists():
                 raise Http404("not found")
-            services.referral_close(actor=u, referral_id=p.get("referral"), reason=p.get("reason", ""))
+            services.referral_close(actor=u, referral_id=referral_id, reason=p.get("reason", ""))
         elif action == "referral_add":
             services.referral_add(
                 actor=u,
@@ -520,7 +521,7 @@ def referral_respond(request: HttpRequest, pk: Any) -> HttpResponse:
         raise Http404("not found")
     try:
         services.referral_respond(
-            actor=request.user,
+            actor=acting_user(request),
             referral_id=ref.pk,
             action=request.POST.get("action", ""),
             reason=request.POST.get("reason", ""),

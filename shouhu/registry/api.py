@@ -26,7 +26,7 @@ from rest_framework.response import Response
 
 from shouhu.core.api import Conflict
 from shouhu.core.identity import mask_id_number, mask_phone
-from shouhu.core.jurisdiction import scope_of
+from shouhu.core.jurisdiction import acting_user, scope_of
 from shouhu.registry import rules, selectors, services
 from shouhu.registry.models import (
     CareArrangement,
@@ -153,7 +153,9 @@ class ChildSerializer(serializers.Serializer):
     )
     village_name = serializers.CharField(source="village.name", read_only=True)
     school = serializers.IntegerField(
-        source="school_id", required=False, allow_null=True,
+        source="school_id",
+        required=False,
+        allow_null=True,
         help_text=gettext_lazy("就读学校或幼儿园的单位编号（null 表示无）"),
     )
     school_name = serializers.CharField(source="school.name", read_only=True, default=None)
@@ -205,7 +207,9 @@ class ChildSerializer(serializers.Serializer):
         as_of = self.context.get("as_of")
         if as_of is None:
             return None
-        cache = self.context.setdefault("_decisions", {})
+        # DRF keeps the very dict it was given as `context` (shared with a list's child serializer), so
+        # the cache lives there; the stubs type `context` as a read-only Mapping.
+        cache = self.context.setdefault("_decisions", {})  # type: ignore[attr-defined]
         if child.pk not in cache:
             cache[child.pk] = services.evaluate(child, as_of, list(child.parents.all()))
         return cache[child.pk]
@@ -300,7 +304,7 @@ class StrictBooleanFilter(filters.Filter):
 
 class RegionCodeField(forms.CharField):
     def to_python(self, value: Any) -> str:
-        text = super().to_python(value).strip()
+        text = (super().to_python(value) or "").strip()
         if text and not re.fullmatch(r"\d{12}", text):
             raise forms.ValidationError(_("区划代码应为12位数字，例如 500229102000。"), code="invalid")
         return text
@@ -395,9 +399,7 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return with_related(selectors.search_children(self.request.user, selectors.ChildFilters()))
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
-        context["scope"] = scope_of(self.request.user)
-        return context
+        return {**super().get_serializer_context(), "scope": scope_of(self.request.user)}
 
     def _visible(self, pk: Any) -> Child:
         return selectors.get_child(self.request.user, pk)  # 404 out of scope, missing or malformed
@@ -411,7 +413,7 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         as_of = _parse_as_of(request)
         child = self._visible(pk)
         services.log_access(
-            user=request.user, action="api_read", child=child, ip=request.META.get("REMOTE_ADDR")
+            user=acting_user(request), action="api_read", child=child, ip=request.META.get("REMOTE_ADDR")
         )
         return self._render(child, as_of=as_of)
 
@@ -419,7 +421,7 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            child = services.child_create(actor=request.user, data=serializer.validated_data)
+            child = services.child_create(actor=acting_user(request), data=serializer.validated_data)
         except services.DuplicateChild as exc:
             return _duplicate(exc, request.user)
         response = self._render(child, status_code=status.HTTP_201_CREATED)
@@ -441,7 +443,7 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         try:
             child = services.child_update(
-                actor=request.user, child_id=child.pk, data=serializer.validated_data, version=version
+                actor=acting_user(request), child_id=child.pk, data=serializer.validated_data, version=version
             )
         except services.StaleVersion as exc:
             raise Conflict(str(exc)) from exc

@@ -15,8 +15,9 @@ same rows; the first k rows do not depend on n (prefix-stable), so a larger run 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from shouhu.core.demo import short_name
 from shouhu.core.identity import compose_id_number
@@ -129,7 +130,10 @@ P_DISABLED, P_ILL, P_NO_HUKOU, P_DIBAO, P_DROPPED_OUT = 0.02, 0.03, 0.005, 0.08,
 P_PARENT_PHONE, P_PARENT_ID = 0.80, 0.70
 
 
-def _pick(rng: random.Random, weighted: list[tuple[Any, float]]) -> Any:
+T = TypeVar("T")
+
+
+def _pick(rng: random.Random, weighted: Sequence[tuple[T, float]]) -> T:
     return rng.choices([w[0] for w in weighted], weights=[w[1] for w in weighted])[0]
 
 
@@ -151,7 +155,7 @@ class _Generator:
                 kind__in=[OrganisationKind.SCHOOL, OrganisationKind.KINDERGARTEN]
             )
         }
-        self.township = {v.code: townships.get(v.parent_id) for v in self.villages}
+        self.township = {v.code: townships.get(v.parent_id) if v.parent_id else None for v in self.villages}
         self.schools: dict[tuple[str, str], Organisation | None] = {}
         for v in self.villages:
             town = self.township[v.code]
@@ -166,7 +170,7 @@ class _Generator:
         return "".join(self.rng.choice(chars) for _ in range(n))
 
     def surname(self) -> str:
-        return _pick(self.rng, SURNAMES)  # type: ignore[no-any-return]
+        return _pick(self.rng, SURNAMES)
 
     def birth_for_age(self, age: int) -> date:
         """A birth date whose 周岁 on `today` is exactly `age` (full years from the day after a birthday)."""
@@ -395,11 +399,10 @@ def seed_children(
     on_file: set[str] = set()
     keys = [i for i in indexes if i]
     for start in range(0, len(keys), 900):
-        on_file.update(
-            Child.objects.filter(id_number_index__in=keys[start : start + 900]).values_list(
-                "id_number_index", flat=True
-            )
+        found = Child.objects.filter(id_number_index__in=keys[start : start + 900]).values_list(
+            "id_number_index", flat=True
         )
+        on_file.update(i for i in found if i is not None)  # matched a key, so never None; narrows the type
     no_id = {
         (name, birth, village)
         for name, birth, village in Child.objects.filter(id_number_index__isnull=True).values_list(

@@ -220,6 +220,10 @@ class Parent(models.Model):
     incapacity_reason = models.CharField(_("无监护能力原因"), max_length=30, blank=True)
     deceased = models.BooleanField(_("已去世"), default=False)
 
+    # Not columns: the child file view sets these for its template (masked unless the scope sees identifiers).
+    id_display: str | None
+    phone_display: str | None
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["child", "relation"], name="one_father_one_mother")]
         ordering = ["relation"]
@@ -277,6 +281,11 @@ class Guardian(models.Model):
     no_addiction = models.BooleanField(_("无吸毒、酗酒、赌博等恶习"), null=True)
     no_prior_neglect = models.BooleanField(_("未曾怠于履行监护职责"), null=True)
     checked_on = models.DateField(_("核实日期"), null=True, blank=True)
+
+    # Not columns: the child file view sets these for its template (masked unless the scope sees identifiers).
+    id_display: str | None
+    phone_display: str | None
+    relationship_label: str
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["child", "role"], name="one_guardian_per_role")]

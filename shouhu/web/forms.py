@@ -4,7 +4,7 @@ the services (DESIGN principle 2). Service errors are mapped back onto these fie
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import Q
@@ -14,6 +14,9 @@ from shouhu.core import codes
 from shouhu.core.jurisdiction import Scope
 from shouhu.core.models import Organisation, OrganisationKind, Region
 from shouhu.registry.models import CareArrangement, Grandparent, Health, Rating, Schooling, Sex
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
 
 BLANK = [("", "—")]
 YES_NO_UNKNOWN = [("", _("未核实")), ("yes", _("是")), ("no", _("否"))]
@@ -35,6 +38,14 @@ def _code_choices(list_name: str, *, blank: bool = True) -> Any:
     return build
 
 
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's choice field `name`, typed as one, so its choices can be set when the form is built."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a ChoiceField")
+    return field
+
+
 def _yes_no_unknown(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
@@ -43,7 +54,8 @@ def style(fields: Iterable[forms.BoundField] | dict[str, forms.Field]) -> None:
     """Bootstrap classes on widgets (no template tag library needed)."""
     items = fields.values() if isinstance(fields, dict) else fields
     for field in items:
-        widget = field.widget
+        # A BoundField has no widget of its own: style the widget of the field it wraps.
+        widget = field.field.widget if isinstance(field, forms.BoundField) else field.widget
         if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
             css = "form-check-input"
         elif isinstance(widget, forms.Select):
@@ -71,7 +83,9 @@ def school_choices(scope: Scope) -> list[tuple[str, str]]:
     q = Q(region__kind="county")
     for prefix in scope.edit_prefixes:
         q |= Q(region__pk__startswith=prefix[:9])
-    schools = Organisation.objects.filter(q, kind__in=[OrganisationKind.SCHOOL, OrganisationKind.KINDERGARTEN])
+    schools = Organisation.objects.filter(
+        q, kind__in=[OrganisationKind.SCHOOL, OrganisationKind.KINDERGARTEN]
+    )
     return [(str(o.pk), o.name) for o in schools.order_by("region_id", "name")]
 
 
@@ -179,8 +193,8 @@ class ChildForm(StyledForm):
         self, *args: Any, scope: Scope, editing: bool = False, show_identifiers: bool = True, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].choices = [("", "—"), *village_choices(scope)]
-        self.fields["school"].choices = [("", "—"), *school_choices(scope)]
+        choice_field(self, "village").choices = [("", "—"), *village_choices(scope)]
+        choice_field(self, "school").choices = [("", "—"), *school_choices(scope)]
         if not editing:
             del self.fields["effective"]
             del self.fields["version"]
@@ -334,7 +348,7 @@ class ChildSearchForm(forms.Form):
 
     def __init__(self, *args: Any, regions: Iterable[Region] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices: list[tuple[str, str]] = [("", _("全部"))]
+        choices: list[tuple[str, _StrOrPromise]] = [("", _("全部"))]
         for r in regions:
             label = (
                 r.name
@@ -342,5 +356,5 @@ class ChildSearchForm(forms.Form):
                 else f"{r.parent.name if r.parent else ''} · {r.name}"
             )
             choices.append((r.code, label))
-        self.fields["region"].choices = choices
+        choice_field(self, "region").choices = choices
         style(self.fields)

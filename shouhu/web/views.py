@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from shouhu.core.jurisdiction import public, scope_of, scoped
+from shouhu.core.jurisdiction import acting_user, public, scope_of, scoped
 from shouhu.core.models import RoleAssignment
 from shouhu.core.roles import ROLES
 from shouhu.registry import selectors
@@ -44,7 +44,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     assignments = list(
-        RoleAssignment.objects.active().filter(user=request.user).select_related("region", "organisation")
+        RoleAssignment.objects.active()
+        .filter(user=acting_user(request))
+        .select_related("region", "organisation")
     )
     roles = [
         {"label": ROLES[a.role].label if a.role in ROLES else a.role, "where": a.region or a.organisation}

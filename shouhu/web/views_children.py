@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Field
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +23,7 @@ from django.views.decorators.cache import never_cache
 
 from shouhu.core import codes
 from shouhu.core.identity import mask_id_number, mask_phone
-from shouhu.core.jurisdiction import Scope, scope_of, scoped
+from shouhu.core.jurisdiction import Scope, acting_user, scope_of, scoped
 from shouhu.core.models import Region
 from shouhu.protection import selectors as protection_selectors
 from shouhu.registry import rules, selectors, services
@@ -66,8 +67,9 @@ def duplicate_error(exc: services.DuplicateChild, user: Any) -> Any:
     message, existing = exc.explain(user)
     if existing is None:
         return message
-    return format_html('{} <a href="{}">{}</a>', message, reverse("web:child_detail", args=[existing.pk]),
-                       _("查看已有档案"))
+    return format_html(
+        '{} <a href="{}">{}</a>', message, reverse("web:child_detail", args=[existing.pk]), _("查看已有档案")
+    )
 
 
 def _editable_child(request: HttpRequest, pk: Any) -> Child:
@@ -126,7 +128,9 @@ def child_list(request: HttpRequest) -> HttpResponse:
     }
     # Only htmx's swap of #results gets the partial; a history restore (back button, cache miss) gets the page.
     htmx = getattr(request, "htmx", None)
-    partial = bool(htmx) and htmx.target == "results" and not htmx.history_restore_request
+    partial = (
+        htmx is not None and bool(htmx) and htmx.target == "results" and not htmx.history_restore_request
+    )
     template = "web/children/_results.html" if partial else "web/children/list.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
@@ -171,9 +175,12 @@ EXTRA_LABELS = {
 def _label(field: str) -> str:
     for model in (Child, Parent, Guardian):
         try:
-            return str(model._meta.get_field(field).verbose_name)
+            model_field = model._meta.get_field(field)
         except FieldDoesNotExist:
             continue
+        # A reverse relation ("parents", "guardians") has no verbose_name: fall through to EXTRA_LABELS.
+        if isinstance(model_field, Field):
+            return str(model_field.verbose_name)
     return str(EXTRA_LABELS.get(field, field))
 
 
@@ -250,7 +257,7 @@ def timeline_entries(child: Child) -> list[dict[str, Any]]:
 @never_cache
 def child_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     child = selectors.get_child(request.user, pk)
-    services.log_access(user=request.user, action="view", child=child, ip=client_ip(request))
+    services.log_access(user=acting_user(request), action="view", child=child, ip=client_ip(request))
     scope = scope_of(request.user)
     today = timezone.localdate()
     show_ids = scope.sees_identifiers_in(child.village_id)
@@ -293,7 +300,9 @@ def child_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "eligibility": eligibility,
         "agreements": list(child.agreements.select_related("guardian")),
         # Only the cases this user's protection scope reaches (R11.1).
-        "cases": list(protection_selectors.visible_cases(request.user).filter(child=child).order_by("-opened_at")[:10]),
+        "cases": list(
+            protection_selectors.visible_cases(request.user).filter(child=child).order_by("-opened_at")[:10]
+        ),
         "grandparent_rows": [(label, grandparents.get((side, rel))) for side, rel, label in GRANDPARENT_ROWS],
         "ethnicity": codes.label("ethnicity", child.ethnicity),
         "income_sources": [codes.label("income_source", c) for c in child.income_sources or []],
@@ -423,7 +432,7 @@ def child_create(request: HttpRequest) -> HttpResponse:
         if valid:
             try:
                 child = services.child_create(
-                    actor=request.user, data=_service_data(form, parent_forms, None)
+                    actor=acting_user(request), data=_service_data(form, parent_forms, None)
                 )
             except services.DuplicateChild as exc:
                 form.add_error(None, duplicate_error(exc, request.user))
@@ -449,7 +458,7 @@ def child_edit(request: HttpRequest, pk: Any) -> HttpResponse:
             version = form.cleaned_data.get("version")
             try:
                 services.child_update(
-                    actor=request.user,
+                    actor=acting_user(request),
                     child_id=child.pk,
                     data=_service_data(form, parent_forms, child),
                     version=version if version is not None else -1,
@@ -496,7 +505,7 @@ def guardian_edit(request: HttpRequest, pk: Any, role: str) -> HttpResponse:
                 id_number=current.id_number if current else "", phone=current.phone if current else ""
             )
         try:
-            services.guardian_set(actor=request.user, child=child, role=role, data=data)
+            services.guardian_set(actor=acting_user(request), child=child, role=role, data=data)
         except ValidationError as exc:
             apply_service_errors(exc, form, {})
         else:
@@ -525,7 +534,7 @@ def grandparents_edit(request: HttpRequest, pk: Any) -> HttpResponse:
         )
     if data is not None and all([f.is_valid() for *_rest, f in rows]):
         services.grandparents_set(
-            actor=request.user,
+            actor=acting_user(request),
             child=child,
             rows=[
                 {"side": side, "relation": relation, **f.cleaned_data} for side, relation, _label_, f in rows

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shouhu.core import codes
-from shouhu.core.jurisdiction import scope_of, scoped
+from shouhu.core.jurisdiction import acting_user, scope_of, scoped
 from shouhu.registry import family, selectors
 from shouhu.web.forms_family import AgreementForm, HouseholdForm, MemberForm, PlanItemForm
 from shouhu.web.views_children import _editable_child, apply_service_errors
@@ -30,19 +30,30 @@ from shouhu.web.views_children import _editable_child, apply_service_errors
 def agreement_add(request: HttpRequest, pk: Any) -> HttpResponse:
     child = _editable_child(request, pk)
     guardian = child.guardians.filter(role="entrusted").first()
-    form = AgreementForm(request.POST or None, initial={
-        "principals": "、".join(p.name for p in child.parents.all() if p.name),
-        "signed_on": timezone.localdate(), "valid_from": timezone.localdate()})
+    form = AgreementForm(
+        request.POST or None,
+        initial={
+            "principals": "、".join(p.name for p in child.parents.all() if p.name),
+            "signed_on": timezone.localdate(),
+            "valid_from": timezone.localdate(),
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            family.agreement_add(actor=request.user, child=child, data=dict(form.cleaned_data),  # type: ignore[arg-type]
-                                 today=timezone.localdate())
+            family.agreement_add(
+                actor=acting_user(request),
+                child=child,
+                data=dict(form.cleaned_data),
+                today=timezone.localdate(),
+            )
         except ValidationError as exc:
             apply_service_errors(exc, form, {})
         else:
             messages.success(request, _("已录入委托监护协议。"))
             return redirect("web:child_detail", pk=child.pk)
-    return render(request, "web/family/agreement_form.html", {"child": child, "form": form, "guardian": guardian})
+    return render(
+        request, "web/family/agreement_form.html", {"child": child, "form": form, "guardian": guardian}
+    )
 
 
 @scoped
@@ -54,14 +65,36 @@ def household(request: HttpRequest, pk: Any) -> HttpResponse:
     may_edit = scope_of(request.user).may_edit_in(child.village_id)
     h = child.household
     context: dict[str, Any] = {
-        "child": child, "household": h, "may_edit": may_edit,
-        "members": [(m, codes.label("relationship", m.relationship) if m.relationship else "") for m in h.members.all()] if h else [],
+        "child": child,
+        "household": h,
+        "may_edit": may_edit,
+        "members": [
+            (m, codes.label("relationship", m.relationship) if m.relationship else "")
+            for m in h.members.all()
+        ]
+        if h
+        else [],
         "plan": list(h.plan_items.all()) if h else [],
-        "siblings": list(h.children.exclude(pk=child.pk).filter(pk__in=selectors.visible_children(request.user).values("pk"))) if h else [],
-        "household_form": HouseholdForm(initial={"head_name": h.head_name, "address": h.address} if h else {
-            "head_name": next((p.name for p in child.parents.all() if p.relation == "father" and p.name), ""),
-            "address": child.address}),
-        "member_form": MemberForm(), "plan_form": PlanItemForm(), "today": timezone.localdate(),
+        "siblings": list(
+            h.children.exclude(pk=child.pk).filter(
+                pk__in=selectors.visible_children(request.user).values("pk")
+            )
+        )
+        if h
+        else [],
+        "household_form": HouseholdForm(
+            initial={"head_name": h.head_name, "address": h.address}
+            if h
+            else {
+                "head_name": next(
+                    (p.name for p in child.parents.all() if p.relation == "father" and p.name), ""
+                ),
+                "address": child.address,
+            }
+        ),
+        "member_form": MemberForm(),
+        "plan_form": PlanItemForm(),
+        "today": timezone.localdate(),
     }
     return render(request, "web/family/household.html", context)
 
@@ -90,24 +123,43 @@ def _post(request: HttpRequest, pk: Any, form_class: type, action: Any, context_
 @login_required
 @require_POST
 def household_save(request: HttpRequest, pk: Any) -> HttpResponse:
-    return _post(request, pk, HouseholdForm, lambda c, d: family.household_attach(
-        actor=request.user, child=c, head_name=d["head_name"], address=d["address"]), "household_form")
+    return _post(
+        request,
+        pk,
+        HouseholdForm,
+        lambda c, d: family.household_attach(
+            actor=acting_user(request), child=c, head_name=d["head_name"], address=d["address"]
+        ),
+        "household_form",
+    )
 
 
 @scoped
 @login_required
 @require_POST
 def member_add(request: HttpRequest, pk: Any) -> HttpResponse:
-    return _post(request, pk, MemberForm, lambda c, d: family.household_member_add(
-        actor=request.user, child=c, data=d), "member_form")
+    return _post(
+        request,
+        pk,
+        MemberForm,
+        lambda c, d: family.household_member_add(actor=acting_user(request), child=c, data=d),
+        "member_form",
+    )
 
 
 @scoped
 @login_required
 @require_POST
 def plan_add(request: HttpRequest, pk: Any) -> HttpResponse:
-    return _post(request, pk, PlanItemForm, lambda c, d: family.plan_item_add(
-        actor=request.user, child=c, data=d, today=timezone.localdate()), "plan_form")
+    return _post(
+        request,
+        pk,
+        PlanItemForm,
+        lambda c, d: family.plan_item_add(
+            actor=acting_user(request), child=c, data=d, today=timezone.localdate()
+        ),
+        "plan_form",
+    )
 
 
 @scoped
@@ -116,8 +168,13 @@ def plan_add(request: HttpRequest, pk: Any) -> HttpResponse:
 def plan_done(request: HttpRequest, pk: Any, item: int) -> HttpResponse:
     child = _editable_child(request, pk)
     try:
-        family.plan_item_done(actor=request.user, child=child, item_id=item, done_on=timezone.localdate(),
-                              today=timezone.localdate())
+        family.plan_item_done(
+            actor=acting_user(request),
+            child=child,
+            item_id=item,
+            done_on=timezone.localdate(),
+            today=timezone.localdate(),
+        )
     except ValidationError as exc:
         for msgs in exc.message_dict.values():
             for m in msgs:

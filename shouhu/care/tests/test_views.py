@@ -3,6 +3,7 @@ and the pages' behaviour (a few-tap call, the visit that finds a child alone, th
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -105,7 +106,7 @@ def test_a_call_in_a_few_taps_and_a_future_time_refused(users: dict[str, Any], c
     }
     r = login(users["vw"]).post(url, data)
     assert r.status_code == 302 and ParentContact.objects.filter(child=child).count() == 1
-    future = (now + timezone.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    future = (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     r = login(users["vw"]).post(url, {**data, "occurred_at": future})
     assert r.status_code == 200 and "不能晚于当前时间" in r.content.decode()
     # a school that helped its pupil call counts too (R2.4)

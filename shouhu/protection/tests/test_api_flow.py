@@ -318,3 +318,26 @@ def test_reassignment_is_recorded(users, make_child, api) -> None:
         format="json",
     )
     assert r.status_code == 201 and r.json()["detail"]["placements"][0]["notified"] == "父亲张大山（电话）"
+
+
+def test_a_json_array_body_is_a_400_not_a_crash(users, make_child, api) -> None:
+    """Case actions read fields off the body: an array is refused with the API's error format."""
+    child = make_child(name="李小花")
+    r = api(users["vw"]).post(
+        "/api/v1/reports/",
+        {
+            "child": str(child.pk),
+            "situations": ["living_alone"],
+            "discovered_at": (timezone.now() - timedelta(hours=1)).isoformat(),
+            "description": "独自在家。",
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    case_id = r.json()["case"]
+    police = api(users["police"])
+    for action in ("measures", "searches", "follow-ups", "placements", "transitions"):
+        r = police.post(f"/api/v1/cases/{case_id}/{action}/", ["dispatch"], format="json")
+        assert r.status_code == 400, (action, r.content)
+    r = police.post(f"/api/v1/cases/{case_id}/measures/", ["dispatch"], format="json")
+    assert r.json() == {"detail": ["请求体须为 JSON 对象"]}

@@ -78,6 +78,7 @@ def test_create_opens_status_period_and_records_events(users: dict[str, Any], ma
     assert verbs(child) == ["child.created", "child.status_entered"]
     assert Event.objects.count() == before + 2
     entered = Event.objects.get(child_id=str(child.pk), verb="child.status_entered")
+    assert entered.after is not None
     assert entered.after["since"] == "2021-02-01" and entered.after["type"] == "both_away"
     assert entered.actor == users["vw"] and entered.region_code == BASHAN_VILLAGE
     assert Parent.objects.filter(child=child).count() == 2
@@ -301,6 +302,7 @@ def test_parent_returns_then_leaves_again(make_child: Any, users: dict[str, Any]
         (False, "", date(2025, 5, 20), None),
     ]
     exited = Event.objects.filter(child_id=str(child.pk), verb="child.status_exited").get()
+    assert exited.after is not None
     assert exited.after["date"] == "2025-05-20" and exited.after["left_behind"] is False
     assert exited.before == {"left_behind": True, "type": "both_away", "since": "2021-02-01"}
     current = StatusPeriod.objects.get(child=child, end__isnull=True)
@@ -394,6 +396,7 @@ def test_refresh_statuses_ages_out_exactly_at_age_out_date(make_child: Any, user
     ]
     assert rules.age_out_date(birth) == date(2026, 5, 11)
     exited = Event.objects.get(child_id=str(child.pk), verb="child.status_exited")
+    assert exited.after is not None
     assert exited.after["date"] == "2026-05-11"
     assert exited.actor == users["county"]
     assert Event.objects.count() == n_events + 1
@@ -472,7 +475,8 @@ def test_events_carry_masked_identifiers_only(make_child: Any, users: dict[str, 
     text = json.dumps([[e.before, e.after, e.summary] for e in events], ensure_ascii=False)
     for value in plain:
         assert value not in text, value
-    assert mask_id_number(new_id) in text  # the change is still visible, masked
+    masked = mask_id_number(new_id)
+    assert masked is not None and masked in text  # the change is still visible, masked
     with connection.cursor() as cur:
         cur.execute("select before, after from core_event")
         raw = json.dumps([list(r) for r in cur.fetchall()], ensure_ascii=False)
@@ -594,13 +598,20 @@ def test_duplicate_out_of_scope_reveals_nothing(users, make_child):
     from shouhu.conftest import LONGTIAN_VILLAGE
     from shouhu.registry.services import DuplicateChild
 
-    existing = make_child(actor=users["county"], village=LONGTIAN_VILLAGE, name="王芳", sex="2",
-                          hukou_registered=False, id_number=None)
+    existing = make_child(
+        actor=users["county"],
+        village=LONGTIAN_VILLAGE,
+        name="王芳",
+        sex="2",
+        hukou_registered=False,
+        id_number=None,
+    )
     with pytest.raises(DuplicateChild) as exc:
         from shouhu.registry.services import find_duplicate
 
-        found = find_duplicate(id_number=None, name="王芳", birth_date=existing.birth_date,
-                               village_code=LONGTIAN_VILLAGE)
+        found = find_duplicate(
+            id_number=None, name="王芳", birth_date=existing.birth_date, village_code=LONGTIAN_VILLAGE
+        )
         assert found is not None
         raise DuplicateChild(found)
     message, link = exc.value.explain(users["vw"])

@@ -116,6 +116,7 @@ def test_unknown_guardian_role_is_404(client: Client, users: dict[str, Any], chi
 def test_edu_sees_masked_id_and_no_edit_button(client: Client, users: dict[str, Any], child: Child) -> None:
     client.force_login(users["edu"])
     body = client.get(f"/children/{child.pk}/").content.decode()
+    assert child.id_number is not None
     assert child.id_number not in body
     assert child.id_number[:6] + "********" + child.id_number[-4:] in body
     assert f"/children/{child.pk}/edit/" not in body
@@ -126,6 +127,7 @@ def test_edu_sees_masked_id_and_no_edit_button(client: Client, users: dict[str, 
 def test_worker_sees_full_id_and_edit_button(client: Client, users: dict[str, Any], child: Child) -> None:
     client.force_login(users["vw"])
     body = client.get(f"/children/{child.pk}/").content.decode()
+    assert child.id_number is not None
     assert child.id_number in body
     assert f"/children/{child.pk}/edit/" in body
 
@@ -135,6 +137,7 @@ def test_police_reads_with_identifiers_but_cannot_edit(
 ) -> None:
     client.force_login(users["police"])
     body = client.get(f"/children/{child.pk}/").content.decode()
+    assert child.id_number is not None
     assert child.id_number in body
     assert f"/children/{child.pk}/edit/" not in body
 
