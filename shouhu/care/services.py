@@ -229,6 +229,8 @@ def visit_log(
         registry_services.child_update(
             actor=actor, child_id=child.pk, data=changes, version=fresh.version, today=timezone.localdate(now)
         )
+    if living_alone:
+        _report_duty(actor, child, visit, when)
     alert = None
     if living_alone:
         alert = Alert.objects.filter(
@@ -238,6 +240,30 @@ def visit_log(
 
 
 @transaction.atomic
+def _report_duty(actor: User, child: Child, visit: Visit, when: datetime) -> None:
+    """R5.3: a visit that finds a child living alone starts the mandatory-report clock for the visitor's
+    unit (the village committee when the visitor belongs to none); a report not made within the limit
+    becomes an accountability record (protection scan)."""
+    from shouhu.core.models import Organisation, OrganisationKind
+    from shouhu.protection.services import finding_record
+
+    unit = (
+        actor.organisation
+        or Organisation.objects.filter(
+            region_id=child.village_id, kind=OrganisationKind.VILLAGE_COMMITTEE
+        ).first()
+    )
+    if unit is not None:
+        finding_record(
+            unit=unit,
+            child=child,
+            source="visit",
+            situations=["living_alone"],
+            found_at=when,
+            source_ref=str(visit.pk),
+        )
+
+
 def assignment_add(
     *, actor: User, child: Child, data: dict[str, Any], today: date | None = None
 ) -> CareAssignment:

@@ -87,7 +87,8 @@ def figures(user: User, *, region: Region | None = None) -> list[Figures]:
     if visit is not None:
         annotated = annotated.annotate(hv=Exists(visit.objects.filter(child=OuterRef("pk"))))
         aggs["no_visit"] = Count("pk", filter=Q(hv=False))
-    rows = annotated.values("village_id").annotate(**aggs)
+    # The plugin types `.values()` as a TypedDict of the named fields only; the `**aggs` keys are dynamic.
+    rows: list[dict[str, Any]] = [dict(r) for r in annotated.values("village_id").annotate(**aggs)]
     invalid: dict[str, int] = defaultdict(int)
     for village_id, number, birth, sex in (
         qs.order_by()
@@ -95,6 +96,8 @@ def figures(user: User, *, region: Region | None = None) -> list[Figures]:
         .values_list("village_id", "id_number", "birth_date", "sex")
         .iterator(chunk_size=2000)
     ):
+        if number is None:  # excluded above; narrows the type
+            continue
         try:
             validate_id_number(number, birth_date=birth, sex=sex)
         except IdentityError:

@@ -212,13 +212,15 @@ def summary_table(qs: QuerySet[Child], *, on: date) -> list[dict[str, Any]]:
         for value, _label in b.parts:
             q = _age_q(value, on) if b.key == "age" else Q(**{b.key: value})
             aggs[f"{b.key}:{value}"] = Count("pk", filter=q)
-    rows = list(
-        qs.order_by()
+    # The plugin types `.values()` as a TypedDict of the named fields only; the `**aggs` keys are dynamic.
+    rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in qs.order_by()
         .annotate(township=Substr("village_id", 1, 9))
         .values("township")
         .annotate(**aggs)
         .order_by("township")
-    )
+    ]
     names = {
         r.code[:9]: r.name for r in Region.objects.filter(code__in=[f"{r['township']}000" for r in rows])
     }
@@ -411,12 +413,12 @@ def _write_xlsx(
         if layout == "official":
             ws.write_number(r, 0, n, cell)
         else:
-            a, b = _platform_extra(row)
-            ws.write_string(r, 0, a[0], cell)
+            pk_cells, extra = _platform_extra(row)
+            ws.write_string(r, 0, pk_cells[0], cell)
         for j, c in enumerate(COLUMNS, offset):
             _put(ws, r, j, row.value(c), cell, datefmt)
         if layout == "platform":
-            for k, v in enumerate(b, len(COLUMNS) + 1):
+            for k, v in enumerate(extra, len(COLUMNS) + 1):
                 ws.write_string(r, k, v, cell)
         r += 1
     if layout == "official":

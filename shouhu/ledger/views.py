@@ -7,7 +7,7 @@ Progress is polled with htmx; without JavaScript the status page refreshes itsel
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from shouhu.core.jurisdiction import not_found, region_allowed, scope_of, scoped
+from shouhu.core.jurisdiction import acting_user, not_found, region_allowed, scope_of, scoped
 from shouhu.core.models import Region
 from shouhu.ledger import completeness, review
 from shouhu.ledger.exporter import ExportError, export_ledger
@@ -51,7 +51,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", _("（表中已有“所在村（居）”列）"))] + [
+        cast(forms.ChoiceField, self.fields["region"]).choices = [("", _("（表中已有“所在村（居）”列）"))] + [
             (r.code, f"{r.parent.name if r.parent and r.is_village_level else ''}{r.name}") for r in regions
         ]
         self.fields["file"].widget.attrs.update({"class": "form-control", "accept": ".xlsx,.xls,.csv"})
@@ -80,7 +80,7 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", _("我可见的全部区域"))] + [
+        cast(forms.ChoiceField, self.fields["region"]).choices = [("", _("我可见的全部区域"))] + [
             (r.code, f"{r.parent.name if r.parent and r.is_village_level else ''}{r.name}") for r in regions
         ]
         for name, f in self.fields.items():
@@ -88,7 +88,7 @@ class ExportForm(forms.Form):
 
 
 def _own_job(request: HttpRequest, pk: Any) -> ImportJob:
-    job = ImportJob.objects.filter(pk=pk, user=request.user).select_related("region").first()
+    job = ImportJob.objects.filter(pk=pk, user=acting_user(request)).select_related("region").first()
     if job is None or not scope_of(request.user).can_create_children:
         raise not_found()
     return job
@@ -101,7 +101,9 @@ def ledger_home(request: HttpRequest) -> HttpResponse:
     if not scope.sees_children:
         raise Http404()
     jobs = (
-        ImportJob.objects.filter(user=request.user).defer("content")[:10] if scope.can_create_children else []
+        ImportJob.objects.filter(user=acting_user(request)).defer("content")[:10]
+        if scope.can_create_children
+        else []
     )
     return render(request, "ledger/home.html", {"jobs": jobs, "can_import": scope.can_create_children})
 
@@ -122,7 +124,7 @@ def ledger_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", _("文件超过 50 MB，请按乡镇或村拆分后再上传。"))
         else:
             job = ImportJob.objects.create(
-                user=request.user, region=region, filename=upload.name[:200], content=upload.read()
+                user=acting_user(request), region=region, filename=upload.name[:200], content=upload.read()
             )
             run_job(str(job.pk))
             return redirect("web:ledger_job", pk=job.pk)
@@ -227,7 +229,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
             buf = io.BytesIO()
             export_ledger(
                 buf,
-                user=request.user,  # type: ignore[arg-type]
+                user=acting_user(request),
                 reason=d["reason"],
                 region=region,
                 layout=d["layout"],
@@ -272,7 +274,7 @@ def ledger_review(request: HttpRequest) -> HttpResponse:
                 "review": rv,
                 "state": ReviewState(rv.state).label,
                 "steps": list(rv.steps.select_related("actor")) if rv.pk and t.code in reviews else [],
-                "transitions": review.allowed(request.user, rv),  # type: ignore[arg-type]
+                "transitions": review.allowed(acting_user(request), rv),
             }
         )
     return render(request, "ledger/review.html", {"rows": rows})
@@ -287,7 +289,7 @@ def ledger_review_transition(request: HttpRequest, code: str) -> HttpResponse:
         raise not_found()
     try:
         review.transition(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
             township=town,
             to=request.POST.get("to", ""),
             note=request.POST.get("note", ""),
@@ -311,7 +313,7 @@ def ledger_completeness(request: HttpRequest) -> HttpResponse:
     region = Region.objects.filter(code=code).first() if code else None
     if region is not None and not region_allowed(scope, region.code, for_edit=False):
         region = None
-    towns = completeness.figures(request.user, region=region)  # type: ignore[arg-type]
+    towns = completeness.figures(acting_user(request), region=region)
     return render(
         request,
         "ledger/completeness.html",

@@ -296,6 +296,7 @@ def test_error_workbook_is_original_rows_plus_reasons(users: dict[str, Any]) -> 
     assert len(data_rows) == 13
     reasons = [r[reason_col] for r in data_rows]
     assert sum(1 for r in reasons if r) == 5
+    assert isinstance(reasons[7], str)
     assert "Excel" in reasons[7] and data_rows[7][1] == "王八"
     # The error workbook imports again: the reasons column is recognised and skipped.
     again = import_ledger(out, "t-错误报告.xlsx", actor=users["sup"], dry_run=True, today=TODAY)

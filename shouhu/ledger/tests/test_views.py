@@ -34,6 +34,7 @@ def test_upload_preview_commit(client: Client, users: dict[str, Any], immediate_
     client.force_login(users["sup"])
     r = upload(client, [base_row(name="王一"), base_row(name="王二", sex="?")])
     job = ImportJob.objects.get(user=users["sup"])
+    assert job.summary is not None
     assert job.state == "ready" and job.summary["invalid"] == 1
     html = r.content.decode()
     assert "性别" in html and "无法识别" in html and "只导入 1 条有效行" in html
@@ -45,6 +46,7 @@ def test_upload_preview_commit(client: Client, users: dict[str, Any], immediate_
     assert e.status_code == 200 and e["Content-Type"] == XLSX and e.content[:2] == b"PK"
     r = client.post(reverse("web:ledger_job_commit", args=[job.pk]), {"accept_valid": "1"}, follow=True)
     job.refresh_from_db()
+    assert job.summary is not None
     assert job.state == "done" and job.summary["created"] == 1
     assert Child.objects.filter(name="王一").exists() and "已导入" in r.content.decode()
 

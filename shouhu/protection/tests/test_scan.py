@@ -98,3 +98,32 @@ def test_missed_report_from_a_finding(users, make_child) -> None:
     acc = Accountability.objects.get(kind="missed_report")
     assert acc.unit == unit
     assert Finding.objects.count() == 1
+
+
+def test_a_visit_finding_a_child_alone_starts_the_report_clock(users, make_child) -> None:
+    """R5.3 end to end: the village worker's visit finds the child living alone; without a report within
+    the limit the village committee has a missed-report record; with one, it has none."""
+    from shouhu.care.services import visit_log
+
+    unreported = make_child(name="独居未报")
+    reported = make_child(name="独居已报")
+    with time_machine.travel(T0, tick=False):
+        for child in (unreported, reported):
+            visit_log(
+                actor=users["vw"],
+                child=child,
+                data={"kind": "routine", "living_alone": True, "occurred_at": T0},
+            )
+        services.report_submit(
+            actor=users["vw"],
+            data={
+                "child": reported.pk,
+                "situations": ["living_alone"],
+                "discovered_at": T0,
+                "description": "独居",
+            },
+        )
+    run_all(T0 + timedelta(hours=30))
+    missed = Accountability.objects.filter(kind="missed_report")
+    assert [a.unit for a in missed] == [users["vw"].organisation]
+    assert missed.get().key == f"finding:{Finding.objects.get(child=unreported).pk}:missed"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--summary-json", help="write the summary JSON here")
         parser.add_argument("--user", help="username to act as (default: the county administrator)")
 
-    def _fail(self, options: dict[str, Any], code: str, message: str) -> None:
+    def _fail(self, options: dict[str, Any], code: str, message: str) -> NoReturn:
         summary = {
             "rows": 0,
             "valid": 0,
@@ -76,7 +76,7 @@ class Command(BaseCommand):
             result = import_ledger(
                 path.read_bytes(),
                 path.name,
-                actor=actor,  # type: ignore[arg-type]
+                actor=actor,
                 region=region,
                 dry_run=options["dry_run"],
                 accept_valid=options["accept_valid"],
