@@ -83,7 +83,9 @@ class DuplicateChild(Exception):
             }
             return message, self.existing
         return (
-            _("该儿童已在您管辖范围以外建档，不能重复登记；如儿童已迁入本村（居），请联系县民政局办理档案转移。"),
+            _(
+                "该儿童已在您管辖范围以外建档，不能重复登记；如儿童已迁入本村（居），请联系县民政局办理档案转移。"
+            ),
             None,
         )
 

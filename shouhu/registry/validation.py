@@ -113,8 +113,11 @@ def validate_child(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         if school in (None, ""):
             out["school"] = None
         else:
-            org = school if isinstance(school, Organisation) else (
-                Organisation.objects.filter(pk=school).first() if str(school).isdigit() else None)
+            org = (
+                school
+                if isinstance(school, Organisation)
+                else (Organisation.objects.filter(pk=school).first() if str(school).isdigit() else None)
+            )
             if org is None or org.kind not in (OrganisationKind.SCHOOL, OrganisationKind.KINDERGARTEN):
                 _add(errors, "school", _("请选择儿童就读的学校或幼儿园。"))
             else:
