@@ -20,7 +20,6 @@ from shouhu.care.models import AlertKind
 from shouhu.core.crypto import blind_index
 from shouhu.core.events import EventSpec, record_events
 from shouhu.core.models import Organisation, OrganisationKind, Region, RegionKind, User
-from shouhu.core.pinyin import name_pinyin
 from shouhu.core.policy import param
 from shouhu.protection import rules, selectors
 from shouhu.protection.models import (
@@ -50,6 +49,7 @@ from shouhu.protection.models import (
 from shouhu.protection.workflow import step as workflow_step
 from shouhu.protection.workflow import steps_from
 from shouhu.registry.models import Child
+from shouhu.registry.services import child_create_provisional
 
 ORG_REPORTER_KIND = {
     OrganisationKind.SCHOOL: ReporterKind.SCHOOL,
@@ -131,28 +131,19 @@ def reporter_kind_of(actor: User | None) -> tuple[str, bool, Organisation | None
 def _provisional_child(
     *, actor: User | None, name: str, village: Region, at: datetime, age: int | None
 ) -> Child:
-    """A provisional file for a child not yet on file (is_provisional): the village worker completes it.
-
-    The registry's child_create validates the full registration form, which a reporter cannot give; the
-    provisional file holds only what the report says, with an estimated birth date, and counts in no
-    statistic (its derived status stays "not left-behind" until the file is completed)."""
+    """A provisional file for a child not yet on file, written by the registry (DESIGN principle 2):
+    the birth date is estimated from the reported age (without one, the registry's default estimate)."""
     today = timezone.localdate(at)
-    years = age if age is not None and 0 <= age < 18 else 10
-    birth = date(today.year - years, 1, 1)
-    child = Child(
-        name=name,
-        sex="",
-        birth_date=birth,
-        village=village,
-        schooling="",
-        care_arrangement="",
-        is_provisional=True,
-        created_by=actor,
-        notes=_("由报告建立的临时档案：出生日期为估计值，请村（居）儿童主任核实并补全。"),
-    )
-    child.name_pinyin, child.name_initials = name_pinyin(name)
-    child.save()
-    return child
+    if age is not None and 0 <= age < 18:
+        return child_create_provisional(
+            actor=actor,
+            name=name,
+            village=village,
+            birth_date=date(today.year - age, 1, 1),
+            today=today,
+            note=_("出生日期按报告所述年龄估计。"),
+        )
+    return child_create_provisional(actor=actor, name=name, village=village, today=today)
 
 
 def _acknowledgement(report: Report, case: Case, at: datetime) -> str:
@@ -278,18 +269,6 @@ def report_submit(
                 village=village,
                 at=at,
                 age=int(age) if age not in (None, "") else None,
-            )
-            events.append(
-                EventSpec(
-                    verb="child.provisional_created",
-                    subject_type="registry.child",
-                    subject_id=str(child.pk),
-                    actor=actor,
-                    child_id=str(child.pk),
-                    region_code=village.code,
-                    summary=_("根据报告建立临时档案"),
-                    occurred_at=at,
-                )
             )
     case = (
         Case.objects.select_for_update()

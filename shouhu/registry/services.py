@@ -20,12 +20,12 @@ from shouhu.core.crypto import blind_index
 from shouhu.core.events import EventSpec, record_events
 from shouhu.core.identity import mask_id_number, mask_phone
 from shouhu.core.jurisdiction import region_allowed, scope_of
-from shouhu.core.models import AccessLog, User
+from shouhu.core.models import AccessLog, Region, User
 from shouhu.core.pinyin import name_pinyin
 from shouhu.core.policy import param
 from shouhu.registry import rules
-from shouhu.registry.models import Child, Grandparent, Guardian, Parent, StatusPeriod
-from shouhu.registry.validation import validate_child
+from shouhu.registry.models import Child, Grandparent, Guardian, Parent, Sex, StatusPeriod
+from shouhu.registry.validation import clean_name, validate_child
 
 CHILD_FIELDS = [
     "name",
@@ -289,6 +289,94 @@ def child_create(*, actor: User, data: dict[str, Any], today: date | None = None
     return child
 
 
+PROVISIONAL_DEFAULT_AGE = 10  # years, when a report does not say how old the child is
+UNKNOWN_SEX = ("", "0", "9")  # GB/T 2261.1: 0 未知的性别, 9 未说明的性别
+
+
+@transaction.atomic
+def child_create_provisional(
+    *,
+    actor: User | None,
+    name: str,
+    village: Region | str,
+    sex: str | None = None,
+    birth_date: date | None = None,
+    today: date | None = None,
+    note: str = "",
+) -> Child:
+    """A provisional file (is_provisional) for a child a mandatory report names but who is not on file.
+
+    It holds only what a report can know: the name, the village, and the sex and birth date if known
+    (without a birth date, 1 January of the year the child turns PROVISIONAL_DEFAULT_AGE — an estimate
+    the note says is one). The rest is left at conservative values (no ID number, hukou not registered,
+    schooling and care arrangement blank), so its derived status is "not left-behind" and it counts in
+    no statistic until the village worker completes it through `child_update`, which clears the flag.
+
+    The actor's edit scope is deliberately NOT checked, unlike `child_create`: the Minors Protection
+    Law (art. 11) lets anyone report, and obliges schools, clinics and other mandated units to report, a
+    child in danger wherever the child lives — a citizen has no scope at all and a school's pupils
+    live in villages outside it. Refusing the file would refuse the report. The file gives the
+    reporter no access: who may see or edit it is decided by the village, as for any other file.
+    No duplicate check either: the caller matches a child already on file before calling this.
+    """
+    today = today or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    clean = clean_name(name)
+    if not clean:
+        errors.setdefault("name", []).append(_("请填写儿童姓名。"))
+    elif len(clean) > 50:
+        errors.setdefault("name", []).append(_("姓名过长（最多50个字）。"))
+    region = village if isinstance(village, Region) else Region.objects.filter(code=village).first()
+    if region is None:
+        errors.setdefault("village", []).append(_("请选择儿童所在的村（居）委会（12位区划代码）。"))
+    elif not region.is_village_level:
+        errors.setdefault("village", []).append(
+            _("“%(name)s”不是村（居）委会，请选择到村一级。") % {"name": region.name}
+        )
+    sex = (sex or "").strip()
+    if sex in UNKNOWN_SEX:
+        sex = ""
+    elif sex not in Sex.values:
+        errors.setdefault("sex", []).append(_("性别须为“1”（男）或“2”（女），不清楚的可不填。"))
+    notes = [_("由报告建立的临时档案，请村（居）儿童主任核实并补全。")]
+    if birth_date is None:
+        birth_date = date(today.year - PROVISIONAL_DEFAULT_AGE, 1, 1)
+        notes.append(_("出生日期不详，暂按%(age)d周岁估计。") % {"age": PROVISIONAL_DEFAULT_AGE})
+    elif birth_date > today:
+        errors.setdefault("birth_date", []).append(
+            _("出生日期不能晚于今天（%(today)s）。") % {"today": today.isoformat()}
+        )
+    if errors:
+        raise ValidationError(errors)
+    assert region is not None
+    if note.strip():
+        notes.append(note.strip())
+    child = Child(
+        name=clean,
+        sex=sex,
+        birth_date=birth_date,
+        village=region,
+        hukou_registered=False,
+        id_number=None,
+        id_number_index=None,
+        schooling="",
+        care_arrangement="",
+        is_provisional=True,
+        created_by=actor,
+        notes="".join(notes),
+    )
+    child.name_pinyin, child.name_initials = name_pinyin(clean)
+    child.save()
+    after = {**child_snapshot(child, []), "is_provisional": True}
+    events = [_child_event("child.created_provisional", child, actor, _("根据报告建立临时档案"), None, after)]
+    events += _refresh(child, [], on=today, effective=today, actor=actor)
+    record_events(events)
+    from shouhu.care.hooks import child_saved  # the same hook as child_create (R2.2)
+
+    child_saved(child=child, actor=actor)
+    return child
+
+
 @transaction.atomic
 def child_update(
     *,
@@ -334,15 +422,20 @@ def child_update(
     if effective is not None and effective > today:
         raise ValidationError({"effective": [_("变化日期不能晚于今天。")]})
     before = child_snapshot(child)
+    completed = child.is_provisional  # the full form validated: the provisional file is now complete
     _apply(child, clean)
+    child.is_provisional = False
     child.version += 1
     child.updated_at = timezone.now()
     child.save()
     parents = _write_parents(child, clean["parents"]) if "parents" in clean else list(child.parents.all())
     b, a = diff(before, child_snapshot(child, parents))
+    if completed:
+        b["is_provisional"], a["is_provisional"] = True, False
     events = []
     if a:
-        events.append(_child_event("child.updated", child, actor, _("修改档案"), b, a))
+        summary = _("补全临时档案") if completed else _("修改档案")
+        events.append(_child_event("child.updated", child, actor, summary, b, a))
     events += _refresh(child, parents, on=today, effective=effective or today, actor=actor)
     record_events(events)
     from shouhu.care.hooks import child_saved  # R2.2: an unattended child is an alert at once

@@ -34,7 +34,14 @@ def villages(db: Any) -> list[Region]:
 
 @pytest.fixture(scope="module")
 def sample(django_db_setup: Any, django_db_blocker: Any) -> list[dict[str, Any]]:
+    """Module-scoped for speed; rebuilds the county first, since a transactional test (the browser
+    tests) may have flushed the database on this worker."""
+    from shouhu.core.demo import build_county
+    from shouhu.core.reference import load_reference_data
+
     with django_db_blocker.unblock():
+        load_reference_data()
+        build_county()
         return generate_children(2000, 11, demo_villages(), TODAY)
 
 

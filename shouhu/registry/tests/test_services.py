@@ -632,3 +632,75 @@ def test_school_is_validated_and_saved(users, make_child):
     with pytest.raises(ValidationError) as e:
         make_child(school=clinic.pk)
     assert "学校" in e.value.message_dict["school"][0]
+
+
+# --- provisional files opened by a mandatory report (child_create_provisional) ----------------------
+
+
+def test_provisional_file_is_created_with_an_event_and_no_scope_check(users):
+    from shouhu.conftest import LONGTIAN_VILLAGE
+    from shouhu.registry.services import child_create_provisional
+
+    # a school in 巴山镇 may report a child anywhere in the county: no edit scope is checked
+    child = child_create_provisional(
+        actor=users["school"], name=" 小 红 ", village=LONGTIAN_VILLAGE, sex="2", today=date(2025, 3, 1)
+    )
+    child.refresh_from_db()
+    assert child.is_provisional and child.name == "小红" and child.sex == "2"
+    assert not child.hukou_registered and child.id_number is None and child.id_number_index is None
+    assert child.birth_date == date(2015, 1, 1)  # no birth date reported: estimated at 10 years
+    assert "临时档案" in child.notes and "估计" in child.notes
+    assert child.name_pinyin and child.name_initials
+    assert not child.lb_status and child.status_on == date(2025, 3, 1)
+    assert periods(child) == [(False, "", date(2025, 3, 1), None)]
+    assert verbs(child) == ["child.created_provisional"]
+    event = Event.objects.get(child_id=str(child.pk))
+    assert event.actor_id == users["school"].pk and event.region_code == LONGTIAN_VILLAGE
+    assert event.after is not None and event.after["is_provisional"] is True
+    # a citizen without an account reports too
+    anonymous = child_create_provisional(actor=None, name="小明", village=BASHAN_VILLAGE, note="左手有伤疤")
+    assert anonymous.sex == "" and anonymous.created_by is None and "左手有伤疤" in anonymous.notes
+
+
+def test_provisional_file_refuses_what_a_report_cannot_be(users):
+    from shouhu.registry.services import child_create_provisional
+
+    before = counts()
+    with pytest.raises(ValidationError) as e:
+        child_create_provisional(actor=None, name="  ", village="500229102000", sex="3")
+    errors = e.value.message_dict
+    assert set(errors) == {"name", "village", "sex"}
+    assert errors["name"] == ["请填写儿童姓名。"] and "不是村（居）委会" in errors["village"][0]
+    assert all(CJK.search(m) for ms in errors.values() for m in ms)
+    with pytest.raises(ValidationError) as e:
+        child_create_provisional(
+            actor=None,
+            name="小红",
+            village="999999999999",
+            birth_date=date(2025, 3, 2),
+            today=date(2025, 3, 1),
+        )
+    assert set(e.value.message_dict) == {"village", "birth_date"}
+    assert "不能晚于今天" in e.value.message_dict["birth_date"][0]
+    assert counts() == before  # a refusal writes nothing
+
+
+def test_completing_a_provisional_file_clears_the_flag(users):
+    from shouhu.registry.services import child_create_provisional
+
+    child = child_create_provisional(actor=users["school"], name="张晓明", village=BASHAN_VILLAGE)
+    data = child_data(name="张晓明", village=BASHAN_VILLAGE)
+    data.pop("parents")
+    child = child_update(actor=users["vw"], child_id=child.pk, data=data, version=child.version)
+    child.refresh_from_db()
+    assert not child.is_provisional and child.hukou_registered and child.id_number
+    update = Event.objects.filter(child_id=str(child.pk), verb="child.updated").get()
+    assert update.before is not None and update.after is not None
+    assert update.before["is_provisional"] is True and update.after["is_provisional"] is False
+    # an ordinary edit of an ordinary file does not mention the flag
+    child = child_update(
+        actor=users["vw"], child_id=child.pk, data={"address": "巴山镇梨山村4组"}, version=child.version
+    )
+    last = Event.objects.filter(child_id=str(child.pk), verb="child.updated").order_by("-seq").first()
+    assert last is not None and last.after is not None
+    assert "is_provisional" not in last.after and last.after["address"] == "巴山镇梨山村4组"
