@@ -11,6 +11,9 @@ import pytest
 
 from shouhu.core.identity import compose_id_number
 
+# The `browser` fixture of the click-through tests (Debian's Chromium via Playwright).
+pytest_plugins = ["shouhu.browser"]
+
 _seq = itertools.count(1)
 BASHAN = "500229102000"  # 巴山镇
 LONGTIAN = "500229201000"  # 龙田乡

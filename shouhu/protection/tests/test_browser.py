@@ -5,52 +5,15 @@ complete; the case closes with every deadline met; the teacher sees the progress
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from shouhu.browser import SHOT_DIR, fits_phone
 from shouhu.conftest import child_data
 from shouhu.core.demo import DEMO_PASSWORD
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHOT_DIR = os.environ.get("SHOUHU_SCREENSHOT_DIR", "/tmp")
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("SHOUHU_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and SHOUHU_REQUIRE_BROWSER=1")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def fits(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"page is {width}px wide at a 360px viewport: {page.url}"
 
 
 def test_protection_chain_in_the_browser(live_server: Any, county: dict[str, Any], browser: Any) -> None:
@@ -79,7 +42,7 @@ def test_protection_chain_in_the_browser(live_server: Any, county: dict[str, Any
     # a teacher reports on a phone
     teacher = session("school_bashan")
     teacher.goto(f"{base}/protection/report/")
-    fits(teacher)
+    fits_phone(teacher)
     teacher.fill("#id_child_name", "王小虎")
     teacher.select_option("#id_village", "500229102201")
     teacher.check("#sit_living_alone")
@@ -93,7 +56,7 @@ def test_protection_chain_in_the_browser(live_server: Any, county: dict[str, Any
     # the police station's queue
     police = session("police_bashan")
     police.goto(f"{base}/protection/cases/")
-    fits(police)
+    fits_phone(police)
     police.click(f".case-cards >> text={case.number}")
     police.wait_for_url(f"{base}/protection/cases/{case.pk}/")
     police.click("#t-received button[type=submit]")
@@ -108,7 +71,7 @@ def test_protection_chain_in_the_browser(live_server: Any, county: dict[str, Any
     police.click("#t-township_notified button[type=submit]")
     police.wait_for_selector("text=已通报乡镇")
     assert "巴山镇人民政府" in police.inner_text("#holder")
-    fits(police)
+    fits_phone(police)
 
     # the township assesses and refers
     sup = session("sup_bashan")
@@ -127,7 +90,7 @@ def test_protection_chain_in_the_browser(live_server: Any, county: dict[str, Any
     sup.select_option("#ref_provider_1", str(fulian_org.pk))
     sup.click("#t-assisting button[type=submit]")
     sup.wait_for_selector("#t-closed")
-    fits(sup)
+    fits_phone(sup)
 
     # both providers accept and complete
     for username in ("social", "fulian_sw"):
@@ -139,7 +102,7 @@ def test_protection_chain_in_the_browser(live_server: Any, county: dict[str, Any
         p.fill(".referral input[name=outcome]", "已完成服务")
         p.click(".referral button[value=done]")
         p.wait_for_selector(".referral >> text=已完成")
-        fits(p)
+        fits_phone(p)
 
     # the township closes; every deadline met and shown
     sup.goto(f"{base}/protection/cases/{case.pk}/")

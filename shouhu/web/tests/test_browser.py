@@ -3,53 +3,15 @@ pinyin initials, open the file, edit the address and see it on the timeline; no 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from shouhu.browser import SHOT_DIR, fits_phone
 from shouhu.conftest import child_data
 from shouhu.core.demo import DEMO_PASSWORD
 
-# Playwright's sync API runs an event loop in this thread; the live server's ORM calls happen elsewhere.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHOT_DIR = os.environ.get("SHOUHU_SCREENSHOT_DIR", "/tmp")
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("SHOUHU_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and SHOUHU_REQUIRE_BROWSER=1")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def no_horizontal_overflow(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"page is {width}px wide at a 360px viewport: {page.url}"
 
 
 def test_village_worker_edits_a_file_on_a_phone(
@@ -63,13 +25,13 @@ def test_village_worker_edits_a_file_on_a_phone(
     base = live_server.url
 
     page.goto(f"{base}/login/")
-    no_horizontal_overflow(page)
+    fits_phone(page)
     page.fill("#id_username", "vw_102201")
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("main form button[type=submit]")
     page.wait_for_url(f"{base}/")
     assert "梨山村" in page.inner_text("main")
-    no_horizontal_overflow(page)
+    fits_phone(page)
 
     page.click("header >> text=儿童档案")
     page.wait_for_url(f"{base}/children/")
@@ -78,22 +40,22 @@ def test_village_worker_edits_a_file_on_a_phone(
     page.wait_for_url("**/children/?q=zxm**")
     page.wait_for_selector(".child-cards >> text=张晓明")
     assert "李小花" not in page.inner_text("#results")
-    no_horizontal_overflow(page)
+    fits_phone(page)
     page.screenshot(path=f"{SHOT_DIR}/shot_list.png", full_page=True)
 
     page.click(".child-cards >> text=张晓明")
     page.wait_for_url(f"{base}/children/{child.pk}/")
     assert "农村留守儿童" in page.inner_text("main")
-    no_horizontal_overflow(page)
+    fits_phone(page)
     page.screenshot(path=f"{SHOT_DIR}/shot_file.png", full_page=True)
 
     page.click("main >> text=编辑档案")
     page.wait_for_url(f"{base}/children/{child.pk}/edit/")
-    no_horizontal_overflow(page)
+    fits_phone(page)
     page.fill("#id_address", "巴山镇梨山村7组")
     page.click("main form button[type=submit]")
     page.wait_for_url(f"{base}/children/{child.pk}/")
     text = page.inner_text("main")
     assert "巴山镇梨山村7组" in text
     assert "修改档案" in page.inner_text("#timeline")
-    no_horizontal_overflow(page)
+    fits_phone(page)
