@@ -84,6 +84,24 @@ def seal(
     return hmac.new(_seal_key(), body.encode(), hashlib.sha256).hexdigest()
 
 
+def seal_event(ev: Event) -> str:
+    """The seal of a stored or about-to-be-stored event (its content and the previous seal)."""
+    return seal(
+        seq=ev.seq,
+        occurred_at=ev.occurred_at,
+        actor_id=ev.actor_id,
+        verb=ev.verb,
+        subject_type=ev.subject_type,
+        subject_id=ev.subject_id,
+        child_id=ev.child_id,
+        region_code=ev.region_code,
+        summary=ev.summary,
+        before=ev.before,
+        after=ev.after,
+        prev_hash=ev.prev_hash,
+    )
+
+
 def record_events(specs: Sequence[EventSpec]) -> list[Event]:
     """Append events to the chain in one batch. Must run inside the caller's transaction."""
     if not specs:
@@ -98,7 +116,7 @@ def record_events(specs: Sequence[EventSpec]) -> list[Event]:
         seq += 1
         before, after = jsonable(spec.before), jsonable(spec.after)
         actor_id = spec.actor.pk if spec.actor is not None else None
-        digest = seal(
+        row = Event(
             seq=seq,
             occurred_at=spec.occurred_at,
             actor_id=actor_id,
@@ -112,23 +130,8 @@ def record_events(specs: Sequence[EventSpec]) -> list[Event]:
             after=after,
             prev_hash=prev,
         )
-        rows.append(
-            Event(
-                seq=seq,
-                occurred_at=spec.occurred_at,
-                actor_id=actor_id,
-                verb=spec.verb,
-                subject_type=spec.subject_type,
-                subject_id=str(spec.subject_id),
-                child_id=spec.child_id,
-                region_code=spec.region_code,
-                summary=spec.summary[:200],
-                before=before,
-                after=after,
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
+        row.hash = digest = seal_event(row)
+        rows.append(row)
         prev = digest
     Event.objects.bulk_create(rows, batch_size=2000)
     AuditChainHead.objects.filter(id=1).update(last_seq=seq, last_hash=prev)
@@ -148,20 +151,7 @@ def verify_chain(events: Iterable[Event]) -> list[str]:
             problems.append(f"seq {expected}..{ev.seq - 1} missing")
         if ev.prev_hash != prev:
             problems.append(f"seq {ev.seq}: link to the previous event broken")
-        digest = seal(
-            seq=ev.seq,
-            occurred_at=ev.occurred_at,
-            actor_id=ev.actor_id,
-            verb=ev.verb,
-            subject_type=ev.subject_type,
-            subject_id=ev.subject_id,
-            child_id=ev.child_id,
-            region_code=ev.region_code,
-            summary=ev.summary,
-            before=ev.before,
-            after=ev.after,
-            prev_hash=ev.prev_hash,
-        )
+        digest = seal_event(ev)
         if not hmac.compare_digest(digest, ev.hash):
             problems.append(f"seq {ev.seq}: content altered")
         prev, expected = ev.hash, ev.seq + 1

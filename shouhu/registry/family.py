@@ -18,20 +18,11 @@ from shouhu.core.events import EventSpec, record_events
 from shouhu.core.models import User
 from shouhu.registry.models import Agreement, Child, Guardian, Household, HouseholdMember, HouseholdPlanItem
 from shouhu.registry.rules import GuardianFacts, guardian_eligibility
+from shouhu.registry.services import child_event
 
 
 def _event(child: Child, actor: User, verb: str, summary: str, before: Any, after: Any) -> EventSpec:
-    return EventSpec(
-        verb=verb,
-        subject_type="registry.child",
-        subject_id=str(child.pk),
-        actor=actor,
-        child_id=str(child.pk),
-        region_code=child.village_id,
-        summary=summary,
-        before=before,
-        after=after,
-    )
+    return child_event(verb, child, actor, summary, before, after)
 
 
 def agreement_status(agreement: Agreement, on: date) -> str:

@@ -243,7 +243,7 @@ def _write_parents(child: Child, parents: list[dict[str, Any]]) -> list[Parent]:
     return keep
 
 
-def _child_event(
+def child_event(
     verb: str, child: Child, actor: User | None, summary: str, before: Any, after: Any, at: Any = None
 ) -> EventSpec:
     return EventSpec(
@@ -258,6 +258,9 @@ def _child_event(
         after=after,
         occurred_at=at or timezone.now(),
     )
+
+
+_child_event = child_event  # the name registry/bulk.py imports
 
 
 @transaction.atomic
@@ -280,7 +283,7 @@ def child_create(*, actor: User, data: dict[str, Any], today: date | None = None
     child.save()
     parents = _write_parents(child, clean.get("parents") or [])
     after = child_snapshot(child, parents)
-    events = [_child_event("child.created", child, actor, _("建立档案"), None, after)]
+    events = [child_event("child.created", child, actor, _("建立档案"), None, after)]
     events += _refresh(child, parents, on=today, effective=today, actor=actor)
     record_events(events)
     from shouhu.care.hooks import child_saved  # R2.2: an unattended child is an alert at once
@@ -368,7 +371,7 @@ def child_create_provisional(
     child.name_pinyin, child.name_initials = name_pinyin(clean)
     child.save()
     after = {**child_snapshot(child, []), "is_provisional": True}
-    events = [_child_event("child.created_provisional", child, actor, _("根据报告建立临时档案"), None, after)]
+    events = [child_event("child.created_provisional", child, actor, _("根据报告建立临时档案"), None, after)]
     events += _refresh(child, [], on=today, effective=today, actor=actor)
     record_events(events)
     from shouhu.care.hooks import child_saved  # the same hook as child_create (R2.2)
@@ -435,7 +438,7 @@ def child_update(
     events = []
     if a:
         summary = _("补全临时档案") if completed else _("修改档案")
-        events.append(_child_event("child.updated", child, actor, summary, b, a))
+        events.append(child_event("child.updated", child, actor, summary, b, a))
     events += _refresh(child, parents, on=today, effective=effective or today, actor=actor)
     record_events(events)
     from shouhu.care.hooks import child_saved  # R2.2: an unattended child is an alert at once
@@ -469,7 +472,7 @@ def _refresh(
         snapshot["lb_since"] = start if decision.left_behind else None
         if decision.left_behind:
             events.append(
-                _child_event(
+                child_event(
                     "child.status_entered",
                     child,
                     actor,
@@ -499,7 +502,7 @@ def _refresh(
         verb = "child.status_entered" if decision.left_behind else "child.status_exited"
         summary = _("认定为农村留守儿童") if decision.left_behind else _("退出农村留守儿童")
         events.append(
-            _child_event(
+            child_event(
                 verb,
                 child,
                 actor,
@@ -607,7 +610,7 @@ def guardian_set(*, actor: User, child: Child, role: str, data: dict[str, Any]) 
     g.phone_index = blind_index("phone", g.phone) if g.phone else ""
     g.save()
     b, a = diff(before, _guardian_snapshot(g))
-    record_events([_child_event("guardian.set", child, actor, str(Guardian.Role(role).label), b, a)])
+    record_events([child_event("guardian.set", child, actor, str(Guardian.Role(role).label), b, a)])
     return g
 
 
@@ -646,7 +649,7 @@ def grandparents_set(*, actor: User, child: Child, rows: list[dict[str, Any]]) -
     )
     after = [_gp(g) for g in child.grandparents.all()]
     if before != after:
-        record_events([_child_event("grandparents.set", child, actor, _("祖辈信息"), before, after)])
+        record_events([child_event("grandparents.set", child, actor, _("祖辈信息"), before, after)])
 
 
 def _gp(g: Grandparent) -> dict[str, Any]:
