@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, FilteredRelation, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,69 +65,14 @@ def children_for_export(
 
 
 # --- one child as cells ----------------------------------------------------------------------------
+#
+# The export reads plain values (`.values()`, not model instances) in one query, father and mother joined
+# in, and turns each column into a precomputed getter; code and choice labels are looked up once per
+# distinct code. Only the identifiers of the layout are read (and so decrypted, ~17 µs a value).
 
 
 def _yn(v: Any) -> str:
     return "" if v is None else ("是" if v else "否")
-
-
-def _labels(list_name: str, values: list[str]) -> str:
-    return "、".join(codes.label(list_name, v) for v in values or [])
-
-
-class Row:
-    """Cell values of one child, by column key; identifiers masked where the user may not see them."""
-
-    def __init__(self, child: Child, *, full_ids: bool, villages: dict[str, str]) -> None:
-        self.c = child
-        self.full = full_ids
-        self.villages = villages
-        self.parents = {p.relation: p for p in child.parents.all()}
-
-    def value(self, col: Column) -> Any:
-        if col.parent:
-            p = self.parents.get(col.parent)
-            return "" if p is None else self._parent(p, col.field)
-        c = self.c
-        f = col.key
-        if f == "sex":
-            return str(Sex(c.sex).label) if c.sex in Sex.values else c.sex
-        if f == "ethnicity":
-            return codes.label("ethnicity", c.ethnicity)
-        if f == "id_number":
-            return c.id_number if self.full else mask_id_number(c.id_number)
-        if f == "village":
-            return self.villages.get(c.village_id, c.village_id)
-        if f in ("hukou_registered", "hukou_rural", "boarding"):
-            return _yn(getattr(c, f))
-        if f in ("health", "schooling", "care_arrangement", "guardianship_rating"):
-            v = getattr(c, f)
-            return str(dict(_CHOICES[f])[v]) if v else ""
-        if f in ("disability_type", "disability_grade"):
-            return codes.label(f, getattr(c, f)) if getattr(c, f) else ""
-        if f == "income_sources":
-            return _labels("income_source", c.income_sources)
-        if f == "assistance":
-            return _labels("assistance", c.assistance)
-        if f == "distress_categories":
-            return _labels("distress_category", c.distress_categories)
-        if f == "village_contact_phone":
-            v = c.village_contact_phone or ""
-            return v if self.full else (mask_phone(v) or "")
-        return getattr(c, f)
-
-    def _parent(self, p: Any, f: str) -> Any:
-        if f == "id_number":
-            return (p.id_number if self.full else mask_id_number(p.id_number)) or ""
-        if f == "phone":
-            return (p.phone if self.full else mask_phone(p.phone or None)) or ""
-        if f in ("away_for_work", "guardianship_capacity", "deceased"):
-            return _yn(getattr(p, f))
-        if f == "work_province":
-            return codes.label("province", p.work_province) if p.work_province else ""
-        if f == "incapacity_reason":
-            return codes.label("incapacity_reason", p.incapacity_reason) if p.incapacity_reason else ""
-        return getattr(p, f)
 
 
 _CHOICES = {
@@ -135,6 +81,161 @@ _CHOICES = {
     "care_arrangement": CareArrangement.choices,
     "guardianship_rating": Rating.choices,
 }
+_CHILD_FIELDS = (
+    "id",
+    "village_id",
+    "name",
+    "sex",
+    "ethnicity",
+    "birth_date",
+    "id_number",
+    "hukou_registered",
+    "hukou_rural",
+    "hukou_place",
+    "address",
+    "health",
+    "disability_type",
+    "disability_grade",
+    "illness",
+    "schooling",
+    "boarding",
+    "care_arrangement",
+    "guardianship_rating",
+    "income_sources",
+    "assistance",
+    "distress_categories",
+    "village_contact_name",
+    "village_contact_phone",
+    "notes",
+    "lb_type",
+    "key_target",
+)
+_PARENT_FIELDS = (
+    "id",
+    "name",
+    "birth_date",
+    "id_number",
+    "phone",
+    "away_for_work",
+    "away_since",
+    "work_province",
+    "work_city",
+    "guardianship_capacity",
+    "incapacity_reason",
+    "deceased",
+)
+_RELATIONS = ("father", "mother")  # one of each at most (constraint one_father_one_mother)
+_MULTI = {
+    "income_sources": "income_source",
+    "assistance": "assistance",
+    "distress_categories": "distress_category",
+}
+
+Record = dict[str, Any]
+Getter = Callable[[Record, bool], Any]
+
+
+class Row:
+    """Cell values of one child (`cells`, in the order of COLUMNS); identifiers masked where the user may
+    not see them."""
+
+    __slots__ = ("c", "cells")
+
+    def __init__(self, child: Record, cells: list[Any]) -> None:
+        self.c = child
+        self.cells = cells
+
+
+class _Cells:
+    """Turns a child's record (its parents' fields joined in as `father__…` / `mother__…`) into cell
+    values: one getter per column, built once; labels memoised."""
+
+    def __init__(self, user: User) -> None:
+        self.scope = scope_of(user)
+        self.sees: dict[str, bool] = {}
+        self.villages = _village_names()
+        self.code_labels: dict[str, dict[str, str]] = {}
+        self.choice_labels = {f: {v: str(label) for v, label in ch} for f, ch in _CHOICES.items()}
+        self.sex_labels = {str(v): str(label) for v, label in Sex.choices}
+        # Consecutive columns of the same record (the child's, the father's, the mother's) as one segment.
+        self.segments: list[tuple[str | None, list[Getter], list[Any]]] = []
+        for col in COLUMNS:
+            g = self._parent_getter(f"{col.parent}__", col.field) if col.parent else self._getter(col.key)
+            if self.segments and self.segments[-1][0] == col.parent:
+                self.segments[-1][1].append(g)
+                self.segments[-1][2].append("")
+            else:
+                self.segments.append((col.parent, [g], [""]))
+
+    def label(self, list_name: str, code: str) -> str:
+        known = self.code_labels.setdefault(list_name, {})
+        try:
+            return known[code]
+        except KeyError:
+            known[code] = text = codes.label(list_name, code)
+            return text
+
+    def labels(self, list_name: str, values: list[str] | None) -> str:
+        return "、".join(self.label(list_name, v) for v in values or [])
+
+    def row(self, child: Record) -> Row:
+        village = child["village_id"]
+        try:
+            full = self.sees[village]
+        except KeyError:
+            full = self.sees[village] = self.scope.sees_identifiers_in(village)
+        cells: list[Any] = []
+        for rel, getters, blank in self.segments:
+            if rel is not None and child[f"{rel}__id"] is None:  # no such parent on record: blank cells
+                cells += blank
+            else:
+                cells += [g(child, full) for g in getters]
+        return Row(child, cells)
+
+    def _getter(self, f: str) -> Getter:
+        if f == "sex":
+            sexes = self.sex_labels
+            return lambda c, full: sexes.get(c["sex"], c["sex"])
+        if f == "ethnicity":
+            return lambda c, full: self.label("ethnicity", c["ethnicity"])
+        if f == "id_number":
+            return lambda c, full: c["id_number"] if full else mask_id_number(c["id_number"])
+        if f == "village":
+            villages = self.villages
+            return lambda c, full: villages.get(c["village_id"], c["village_id"])
+        if f in ("hukou_registered", "hukou_rural", "boarding"):
+            return lambda c, full: _yn(c[f])
+        if f in _CHOICES:
+            choice = self.choice_labels[f]
+            return lambda c, full: choice[c[f]] if c[f] else ""
+        if f in ("disability_type", "disability_grade"):
+            return lambda c, full: self.label(f, c[f]) if c[f] else ""
+        if f in _MULTI:
+            list_name = _MULTI[f]
+            return lambda c, full: self.labels(list_name, c[f])
+        if f == "village_contact_phone":
+
+            def contact_phone(c: Record, full: bool) -> Any:
+                v = c["village_contact_phone"] or ""
+                return v if full else (mask_phone(v) or "")
+
+            return contact_phone
+        return lambda c, full: c[f]
+
+    def _parent_getter(self, rel: str, f: str) -> Getter:
+        """A parent column, read from the child's record (`father__phone`: the parents are joined in)."""
+        k = rel + f
+        if f == "id_number":
+            return lambda c, full: (c[k] if full else mask_id_number(c[k])) or ""
+        if f == "phone":
+            return lambda c, full: (c[k] if full else mask_phone(c[k] or None)) or ""
+        if f in ("away_for_work", "guardianship_capacity", "deceased"):
+            return lambda c, full: _yn(c[k])
+        if f == "work_province":
+            return lambda c, full: self.label("province", c[k]) if c[k] else ""
+        if f == "incapacity_reason":
+            return lambda c, full: self.label("incapacity_reason", c[k]) if c[k] else ""
+        return lambda c, full: c[k]
 
 
 def _village_names() -> dict[str, str]:
@@ -146,10 +247,12 @@ def _village_names() -> dict[str, str]:
 
 
 def _rows(user: User, qs: QuerySet[Child]) -> Iterator[Row]:
-    scope = scope_of(user)
-    villages = _village_names()
-    for child in qs.select_related(None).prefetch_related("parents").iterator(chunk_size=2000):
-        yield Row(child, full_ids=scope.sees_identifiers_in(child.village_id), villages=villages)
+    """The children in the order of `qs`, each with its father and mother joined in (one query)."""
+    cells = _Cells(user)
+    parents = {r: FilteredRelation("parents", condition=Q(parents__relation=r)) for r in _RELATIONS}
+    fields = [*_CHILD_FIELDS, *(f"{r}__{f}" for r in _RELATIONS for f in _PARENT_FIELDS)]
+    for child in qs.select_related(None).annotate(**parents).values(*fields).iterator(chunk_size=2000):
+        yield cells.row(child)
 
 
 # --- summary (附件3) -----------------------------------------------------------------------------------
@@ -263,7 +366,8 @@ def _platform_headers() -> list[str]:
 
 def _platform_extra(row: Row) -> tuple[list[Any], list[Any]]:
     c = row.c
-    return [str(c.pk)], [str(LeftBehindType(c.lb_type).label) if c.lb_type else "", _yn(c.key_target)]
+    lb_type = c["lb_type"]
+    return [str(c["id"])], [str(LeftBehindType(lb_type).label) if lb_type else "", _yn(c["key_target"])]
 
 
 def export_ledger(
@@ -321,7 +425,7 @@ def _write_csv(
         w.writerow(_platform_headers())
     n = 0
     for n, row in enumerate(_rows(user, qs), 1):
-        cells = [row.value(c) for c in COLUMNS]
+        cells = row.cells
         if layout == "official":
             w.writerow([n, *map(_cell_text, cells)])
         else:
@@ -397,7 +501,7 @@ def _write_xlsx(
                 ws.write_blank(3, j, None, head)
             ws.set_column(j, j, c.width)
         first = 4
-        offset = 1
+
     else:
         headers = _platform_headers()
         for j, h in enumerate(headers):
@@ -405,21 +509,17 @@ def _write_xlsx(
         ws.set_column(0, 0, 36)
         for j, c in enumerate(COLUMNS, 1):
             ws.set_column(j, j, c.width)
-        first, offset = 1, 1
+        first = 1
     ws.freeze_panes(first, 0)
     n = 0
     r = first
+    stream = _RowStream(ws, first, cell, datefmt)
     for n, row in enumerate(_rows(user, qs), 1):
         if layout == "official":
-            ws.write_number(r, 0, n, cell)
+            stream.row(r, [n], row.cells, [])
         else:
             pk_cells, extra = _platform_extra(row)
-            ws.write_string(r, 0, pk_cells[0], cell)
-        for j, c in enumerate(COLUMNS, offset):
-            _put(ws, r, j, row.value(c), cell, datefmt)
-        if layout == "platform":
-            for k, v in enumerate(extra, len(COLUMNS) + 1):
-                ws.write_string(r, k, v, cell)
+            stream.row(r, pk_cells, row.cells, extra)
         r += 1
     if layout == "official":
         r += 1
@@ -432,6 +532,133 @@ def _write_xlsx(
     _summary_sheet(wb, qs, on=on, unit=unit, head=head, cell=cell, title=title)
     wb.close()
     return n
+
+
+_PLAIN = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+
+
+class _RowStream:
+    """Writes the ledger's data rows straight into the sheet XML of xlsxwriter's `constant_memory` mode.
+
+    xlsxwriter costs ~15 µs a cell (a cell object, dimension checks, attribute escaping, one file write
+    each); a county ledger is millions of cells. This writes the same XML as `write_number` /
+    `write_string` / `write_datetime` would (inline strings, the same `r`/`s` attributes and escaping,
+    blank cells omitted), one `write` per row, and keeps the worksheet's dimensions up to date. Where the
+    worksheet is not in that mode (or xlsxwriter's internals differ), it writes cell by cell instead.
+
+    Each row is: `lead` cells (numbers or strings, always written), the `cells` of COLUMNS (blank ones
+    omitted, text neutralised against formulas, dates as dates) and `tail` strings (always written).
+    """
+
+    def __init__(self, ws: Any, first: int, cell: Any, datefmt: Any) -> None:
+        self.ws, self.cell, self.datefmt = ws, cell, datefmt
+        self.fast = bool(getattr(ws, "constant_memory", False)) and all(
+            hasattr(ws, a)
+            for a in ("fh", "previous_row", "_write_single_row", "_write_row", "_check_dimensions")
+        )
+        self.s_cell = self.s_date = ""
+        self.dates: dict[date, str] = {}
+        self.refs: list[str] = []
+        self.known: dict[str, str] = {}  # text → the rest of its cell's XML, for the most frequent texts
+        if self.fast:
+            from xlsxwriter.utility import xl_col_to_name
+
+            self.refs = [xl_col_to_name(j) for j in range(len(COLUMNS) + 3)]
+            if first > ws.previous_row:
+                ws._write_single_row(first)  # flush the header rows held in memory
+
+    def row(self, r: int, lead: list[Any], cells: list[Any], tail: list[str]) -> None:
+        if not self.fast:
+            self._slow(r, lead, cells, tail)
+            return
+        ws = self.ws
+        if not self.s_cell:  # format indices are assigned on first use, as xlsxwriter would
+            self.s_cell = f' s="{self.cell._get_xf_index()}"'
+        n = str(r + 1)
+        refs = self.refs
+        known = self.known
+        out = []
+        j = 0
+        for j, v in enumerate(lead):
+            out.append(self._number(refs[j] + n, v) if isinstance(v, int) else self._string(refs[j] + n, v))
+        j = last = len(lead)
+        for v in cells:
+            if v.__class__ is str:
+                if not v:
+                    j += 1
+                    continue
+                tail_xml = known.get(v)
+                if tail_xml is None:
+                    tail_xml = self._tail(v)
+                out.append(f'<c r="{refs[j]}{n}"{tail_xml}')
+                last = j
+            elif v is None or v == "":
+                pass
+            elif isinstance(v, str):
+                out.append(self._string(refs[j] + n, neutralise(v)))
+                last = j
+            elif isinstance(v, date):
+                out.append(self._date(refs[j] + n, v))
+                last = j
+            else:
+                out.append(self._string(refs[j] + n, neutralise(str(v))))
+                last = j
+            j += 1
+        for v in tail:
+            out.append(self._string(refs[j] + n, v))
+            last = j
+            j += 1
+        if ws._check_dimensions(r, last):  # column 0 (序号 / 档案编号) is always written
+            raise ExportError(f"row {r} cannot be written")
+        ws._write_row(r, None)
+        out.append("</row>")
+        ws.fh.write("".join(out))
+
+    def _tail(self, v: str) -> str:
+        """The XML of a text cell after its `r` attribute (neutralised, escaped as xlsxwriter would)."""
+        text = "'" + v if v.startswith(_DANGEROUS) else v
+        if _PLAIN.search(text) or len(text) > 16383:
+            xml = self._string("", text)[len('<c r=""') :]
+        else:
+            xml = f'{self.s_cell} t="inlineStr"><is><t>{text}</t></is></c>'
+        if len(self.known) < 20000:  # labels, yes/no, villages, names: a bounded memo
+            self.known[v] = xml
+        return xml
+
+    def _number(self, ref: str, v: float) -> str:
+        return f'<c r="{ref}"{self.s_cell}><v>{v:.16G}</v></c>'
+
+    def _date(self, ref: str, v: date) -> str:
+        if not self.s_date:
+            self.s_date = f' s="{self.datefmt._get_xf_index()}"'
+        serial = self.dates.get(v)
+        if serial is None:
+            serial = self.dates[v] = f"{self.ws._convert_date_time(v):.16G}"
+        return f'<c r="{ref}"{self.s_date}><v>{serial}</v></c>'
+
+    def _string(self, ref: str, v: str) -> str:
+        """As xlsxwriter writes an inline string: truncated to 32,767 UTF-16 units, control characters
+        escaped as _xHHHH_, whitespace preserved, & < > escaped."""
+        from xlsxwriter.utility import _preserve_whitespace, _utf16_len, _utf16_truncate
+
+        ws = self.ws
+        if len(v) > 16383 and _utf16_len(v) > ws.xls_strmax:
+            v = _utf16_truncate(v, ws.xls_strmax)
+        v = ws._escape_control_characters(v)
+        space = ' xml:space="preserve"' if _preserve_whitespace(v) else ""
+        return f'<c r="{ref}"{self.s_cell} t="inlineStr"><is><t{space}>{ws._escape_data(v)}</t></is></c>'
+
+    def _slow(self, r: int, lead: list[Any], cells: list[Any], tail: list[str]) -> None:
+        ws, cell = self.ws, self.cell
+        for j, v in enumerate(lead):
+            if isinstance(v, int):
+                ws.write_number(r, j, v, cell)
+            else:
+                ws.write_string(r, j, v, cell)
+        for j, v in enumerate(cells, len(lead)):
+            _put(ws, r, j, v, cell, self.datefmt)
+        for j, v in enumerate(tail, len(lead) + len(cells)):
+            ws.write_string(r, j, v, cell)
 
 
 def _put(ws: Any, r: int, c: int, v: Any, cell: Any, datefmt: Any) -> None:

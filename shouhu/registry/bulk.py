@@ -32,7 +32,7 @@ from shouhu.registry.services import (
     PARENT_FIELDS,
     DuplicateChild,
     _apply,
-    _child_event,
+    child_event,
     child_snapshot,
     facts_of,
 )
@@ -137,13 +137,13 @@ def bulk_register(*, actor: User, rows: list[dict[str, Any]], today: date) -> li
             )
         )
         events.append(
-            _child_event(
+            child_event(
                 "child.created", child, actor, _("建立档案"), None, child_snapshot(child, plist), at=now
             )
         )
         if decision.left_behind:
             events.append(
-                _child_event(
+                child_event(
                     "child.status_entered",
                     child,
                     actor,

@@ -260,9 +260,6 @@ def child_event(
     )
 
 
-_child_event = child_event  # the name registry/bulk.py imports
-
-
 @transaction.atomic
 def child_create(*, actor: User, data: dict[str, Any], today: date | None = None) -> Child:
     """Register a child (R1.1). Refuses a duplicate with a link to the existing file (R1.7)."""
