@@ -12,6 +12,7 @@ surname first; the same character later in the given name keeps pypinyin's readi
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -90,10 +91,12 @@ def _ascii_key(parts: list[str]) -> str:
     return "".join(ch for ch in "".join(parts).lower() if ch.isascii() and ch.isalnum())
 
 
+@lru_cache(maxsize=65536)
 def name_pinyin(name: str) -> tuple[str, str]:
     """Return (full pinyin, initials) for a person's name, e.g. ("zhangxiaoming", "zxm").
 
     Lower-case, no tones, no spaces; ü is written "v" (吕 → "lv"), as on a phone keyboard.
+    Cached: a county's names repeat, and a ledger import or re-import keys 100,000 of them at once.
     """
     text = _clean_name(name)
     if not text:

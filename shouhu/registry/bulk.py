@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shouhu.core.bulkcopy import bulk_insert
 from shouhu.core.crypto import blind_index
 from shouhu.core.events import EventSpec, record_events
 from shouhu.core.jurisdiction import region_allowed, scope_of
@@ -36,9 +37,6 @@ from shouhu.registry.services import (
     child_snapshot,
     facts_of,
 )
-
-BATCH_SIZE = 2000
-
 
 def _school_id(value: Any) -> int | None:
     if value is None or value == "":
@@ -156,9 +154,9 @@ def bulk_register(*, actor: User, rows: list[dict[str, Any]], today: date) -> li
 
     with transaction.atomic():
         _check_duplicates(children)
-        Child.objects.bulk_create(children, batch_size=BATCH_SIZE)
-        Parent.objects.bulk_create(parents, batch_size=BATCH_SIZE)
-        StatusPeriod.objects.bulk_create(periods, batch_size=BATCH_SIZE)
+        bulk_insert(Child, children)
+        bulk_insert(Parent, parents)
+        bulk_insert(StatusPeriod, periods)
         record_events(events)
         from shouhu.care.hooks import children_saved  # R2.2: unattended children are alerts at once
 
