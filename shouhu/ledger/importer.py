@@ -596,6 +596,8 @@ def import_ledger(
             progress=progress,
             should_cancel=should_cancel,
         )
+        if should_cancel is not None and should_cancel():  # asked during the last chunk: still undone
+            raise Cancelled()
         result.written = True
     return result
 

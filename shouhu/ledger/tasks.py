@@ -1,8 +1,9 @@
 """Background work of the web upload (huey): analyse an uploaded workbook (the preview), then commit it.
 
 `process_job` is the plain function (tests call it directly); `run_job` is the huey task the views
-enqueue. Progress is written to the job row so the status page can poll it; a cancel request is read
-back between chunks and rolls the import back (nothing written).
+enqueue. Live progress and cancel requests go through `ledger.live` (outside the import's
+transaction, so the bar moves during the write too); a cancel request is read back between chunks
+and rolls the import back (nothing written). The outcome is written to the job row at the end.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from huey.contrib.djhuey import db_task
 
+from shouhu.ledger import live
 from shouhu.ledger.importer import Cancelled, error_workbook, import_ledger
 from shouhu.ledger.models import ImportJob
 from shouhu.ledger.reader import UnusableFile
@@ -20,27 +22,43 @@ from shouhu.ledger.reader import UnusableFile
 S = ImportJob.State
 
 
-def _progress(job_id: Any, base: int, span: int) -> Any:
+# Share of the bar each stage fills: a check is all validation; a commit validates again, then writes
+# (on a 100,000-row ledger the write takes about as long as the check: docs/benchmarks.md).
+SPANS = {False: {"validate": (0, 99)}, True: {"validate": (0, 45), "write": (45, 54)}}
+
+
+def _progress(job_id: Any, commit: bool) -> Any:
+    spans = SPANS[commit]
+
     def report(stage: str, done: int, total: int) -> None:
+        base, span = spans.get(stage, (0, 99))
         pct = base + (span * done // total if total else span)
-        ImportJob.objects.filter(pk=job_id).update(progress=min(pct, 99))
+        live.report(job_id, min(pct, 99), stage)
 
     return report
 
 
 def _cancelled(job_id: Any) -> Any:
     def check() -> bool:
-        return bool(ImportJob.objects.filter(pk=job_id, cancel_requested=True).exists())
+        return live.cancel_requested(job_id)
 
     return check
 
 
 def process_job(job_id: Any, *, commit: bool = False) -> None:
     job = ImportJob.objects.select_related("user", "region").get(pk=job_id)
-    if job.cancel_requested:
+    if job.cancel_requested or live.cancel_requested(job.pk):
         ImportJob.objects.filter(pk=job.pk).update(state=S.CANCELLED, finished_at=timezone.now())
         return
     ImportJob.objects.filter(pk=job.pk).update(state=S.COMMITTING if commit else S.ANALYSING, progress=1)
+    live.report(job.pk, 1, "read")
+    try:
+        _run(job, commit)
+    finally:
+        live.clear(job.pk)
+
+
+def _run(job: ImportJob, commit: bool) -> None:
     try:
         result = import_ledger(
             bytes(job.content),
@@ -49,7 +67,7 @@ def process_job(job_id: Any, *, commit: bool = False) -> None:
             region=job.region,
             dry_run=not commit,
             accept_valid=job.accept_valid,
-            progress=_progress(job.pk, 0, 100),
+            progress=_progress(job.pk, commit),
             should_cancel=_cancelled(job.pk),
         )
     except UnusableFile as exc:

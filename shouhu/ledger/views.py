@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from shouhu.core.jurisdiction import acting_user, not_found, region_allowed, scope_of, scoped
 from shouhu.core.models import Region
-from shouhu.ledger import completeness, review
+from shouhu.ledger import completeness, live, review
 from shouhu.ledger.exporter import ExportError, export_ledger
 from shouhu.ledger.models import ImportJob, LedgerReview, ReviewState
 from shouhu.ledger.tasks import job_error_workbook, run_job
@@ -32,6 +32,11 @@ from shouhu.registry.selectors import regions_for_filter
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 ERRORS_SHOWN = 500
+STAGES = {
+    "read": gettext_lazy("正在读取文件"),
+    "validate": gettext_lazy("正在逐行检查"),
+    "write": gettext_lazy("正在写入"),
+}
 
 
 def _ip(request: HttpRequest) -> str | None:
@@ -138,8 +143,12 @@ def ledger_job(request: HttpRequest, pk: Any) -> HttpResponse:
     job = _own_job(request, pk)
     summary = job.summary or {}
     errors = summary.get("errors", [])
+    now = live.current(job.pk) if job.running else None
+    if now is not None:
+        job.progress = max(job.progress, now["progress"])
     context = {
         "job": job,
+        "stage": STAGES.get(now["stage"], "") if now else "",
         "summary": summary,
         "errors": errors[:ERRORS_SHOWN],
         "errors_more": max(0, len(errors) - ERRORS_SHOWN),
@@ -157,10 +166,10 @@ def ledger_job(request: HttpRequest, pk: Any) -> HttpResponse:
 def ledger_job_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
     job = _own_job(request, pk)
     if job.running:
-        ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        live.request_cancel(job.pk)  # a committing import holds its transaction: not the row (live.py)
         if job.state == ImportJob.State.QUEUED:
             ImportJob.objects.filter(pk=job.pk).update(
-                state=ImportJob.State.CANCELLED, finished_at=timezone.now()
+                cancel_requested=True, state=ImportJob.State.CANCELLED, finished_at=timezone.now()
             )
         messages.info(request, _("已请求取消；未写入任何数据。"))
     return redirect("web:ledger_job", pk=job.pk)
@@ -182,6 +191,7 @@ def ledger_job_commit(request: HttpRequest, pk: Any) -> HttpResponse:
     ImportJob.objects.filter(pk=job.pk).update(
         state=ImportJob.State.COMMITTING, accept_valid=accept_valid, progress=0, cancel_requested=False
     )
+    live.clear(job.pk)
     run_job(str(job.pk), commit=True)
     return redirect("web:ledger_job", pk=job.pk)
 

@@ -106,16 +106,60 @@ def test_progress_poll_cancel_and_no_js_refresh(client: Client, users: dict[str,
 
 
 def test_cancel_during_commit_writes_nothing(users: dict[str, Any], monkeypatch: Any) -> None:
+    """A cancel pressed while the rows are being written (the last stage) still rolls everything back."""
     import shouhu.ledger.importer as importer
+    from shouhu.ledger import live
 
     monkeypatch.setattr(importer, "PROGRESS_EVERY", 1)
     data, _ = official([base_row(name=f"王{i}", birth=date(2015, 1, i + 1)) for i in range(3)])
     job = ImportJob.objects.create(user=users["sup"], filename="a.xlsx", content=data)
     process_job(job.pk)
-    ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+    real = live.report
+
+    def cancel_once_writing(job_id: Any, progress: int, stage: str) -> None:
+        real(job_id, progress, stage)
+        if stage == "write":
+            live.request_cancel(job_id)
+
+    monkeypatch.setattr(live, "report", cancel_once_writing)
     process_job(job.pk, commit=True)
     job.refresh_from_db()
     assert job.state == "cancelled" and Child.objects.filter(name__startswith="王").count() == 0
+    assert live.current(job.pk) is None and not live.cancel_requested(job.pk)  # forgotten at the end
+
+
+def test_progress_moves_while_the_commit_writes(users: dict[str, Any], monkeypatch: Any) -> None:
+    """The bar is fed outside the import's transaction: what the status page reads mid-write is the
+    write stage, past the check, and the page shows it."""
+    import shouhu.ledger.importer as importer
+    from shouhu.ledger import live
+
+    monkeypatch.setattr(importer, "PROGRESS_EVERY", 1)
+    data, _ = official([base_row(name=f"李{i}", birth=date(2015, 2, i + 1)) for i in range(4)])
+    job = ImportJob.objects.create(user=users["sup"], filename="a.xlsx", content=data)
+    process_job(job.pk)
+    seen: list[tuple[str, int]] = []
+    pages: list[str] = []
+    real = live.report
+    client = Client()
+    client.force_login(users["sup"])
+
+    def watch(job_id: Any, progress: int, stage: str) -> None:
+        real(job_id, progress, stage)
+        now = live.current(job_id)
+        assert now is not None
+        seen.append((now["stage"], now["progress"]))
+        if stage == "write":
+            pages.append(client.get(reverse("web:ledger_job", args=[job_id])).content.decode())
+
+    monkeypatch.setattr(live, "report", watch)
+    process_job(job.pk, commit=True)
+    stages = [s for s, _p in seen]
+    assert stages[0] == "read" and stages[1] == "validate" and stages[-1] == "write"
+    values = [p for _s, p in seen]
+    assert values == sorted(values) and max(p for s, p in seen if s == "validate") <= 45 < values[-1] <= 99
+    assert pages and "正在写入" in pages[-1] and f"{values[-1]}%" in pages[-1]
+    assert Child.objects.filter(name__startswith="李").count() == 4
 
 
 def test_export_page_downloads_and_logs(client: Client, users: dict[str, Any], make_child: Any) -> None:
