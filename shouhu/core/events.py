@@ -23,7 +23,6 @@ from django.utils import timezone
 from shouhu.core.bulkcopy import bulk_insert
 from shouhu.core.models import AuditChainHead, Event, User
 
-
 _SCALARS = (str, int, float, bool, type(None))
 
 

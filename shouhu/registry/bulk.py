@@ -38,6 +38,7 @@ from shouhu.registry.services import (
     facts_of,
 )
 
+
 def _school_id(value: Any) -> int | None:
     if value is None or value == "":
         return None

@@ -32,7 +32,7 @@ def _event(seq: int, actor: Any) -> Event:
         subject_id=str(seq),
         child_id="",
         region_code="500229102200",
-        summary=gettext_lazy("建立档案"),
+        summary=gettext_lazy("建立档案"),  # type: ignore[misc]  # a lazy string, as services pass them
         before=None,
         after={"text": AWKWARD, "list": [1, None, "二"], "nested": {"d": "2026-03-01", "ok": True}},
         prev_hash="0" * 64,
