@@ -2,8 +2,12 @@
 official MCA 2016 layout, 附件1, and Shouhu's own layout), so an export always imports again.
 
 A column has a key (the input field it fills), the official header under its group (儿童基本情况,
-父亲, 母亲, 监护情况, …) and synonyms seen in county workbooks. Parent columns carry the parent as a
-prefix once flattened ("父亲" + "姓名" → "父亲姓名"), which is also the header of Shouhu's own layout.
+父亲, 母亲, 祖父 …, 监护情况, …) and synonyms seen in county workbooks. Columns of a family member
+(R1.1 grandparents, R1.2 parents, R1.3 the carer and the entrusted guardian) have the member's key as a
+key prefix (`father_phone`, `maternal_grandmother_name`, `carer_relationship`). Where the member is the
+group (父亲, 祖父 …) the flattened header carries it as a prefix ("父亲" + "姓名" → "父亲姓名"), which is
+also the header of Shouhu's own layout; under 监护情况 the leaf header names the member itself
+(实际照料人姓名, 受委托监护人联系电话).
 """
 
 from __future__ import annotations
@@ -18,28 +22,66 @@ from django.utils.translation import gettext_lazy as _
 @dataclass(frozen=True)
 class Column:
     key: str
-    header: str  # the official leaf header (without the parent prefix)
+    header: str  # the official leaf header (姓名 under 父亲; 实际照料人姓名 under 监护情况)
     group: str  # the official upper header ("" = spans both header rows)
     synonyms: tuple[str, ...] = ()
-    kind: str = "text"  # text | date | bool | sex | ethnicity | choice:<field> | multi:<list> | code:<list> | id | phone | village
+    kind: str = "text"  # text | date | bool | sex | ethnicity | choice:<field> | multi:<list> | code:<list> | id | phone | village | school
     width: int = 10
     required: bool = False
 
+    member: str | None = field(init=False, default=None)  # the family member, None for the child's own
     parent: str | None = field(init=False, default=None)  # "father" / "mother" for parent columns
-    field: str = field(init=False, default="")  # the key without the parent prefix
+    field: str = field(init=False, default="")  # the key without the member prefix
 
     def __post_init__(self) -> None:
-        parent = self.key.split("_", 1)[0] if self.key.startswith(("father_", "mother_")) else None
-        object.__setattr__(self, "parent", parent)
-        object.__setattr__(self, "field", self.key.split("_", 1)[1] if parent else self.key)
+        member = next((m for m in MEMBER_PREFIX if self.key.startswith(m + "_")), None)
+        object.__setattr__(self, "member", member)
+        object.__setattr__(self, "parent", member if member in PARENT_PREFIX else None)
+        object.__setattr__(self, "field", self.key[len(member) + 1 :] if member else self.key)
 
     @property
     def label(self) -> str:
-        """The header as one string (Shouhu's own layout, error reports): 父亲姓名, 公民身份号码."""
-        return (PARENT_PREFIX[self.parent] + self.header) if self.parent else self.header
+        """The header as one string (Shouhu's own layout, error reports): 父亲姓名, 祖父姓名, 公民身份号码,
+        实际照料人姓名 (the member's name is added only where the official layout says it in the group)."""
+        if self.member and self.group == MEMBER_PREFIX[self.member]:
+            return MEMBER_PREFIX[self.member] + self.header
+        return self.header
+
+    @property
+    def base_header(self) -> str:
+        """The header without the member's name (姓名 for 实际照料人姓名): what synonyms are prefixed to."""
+        return self.header.removeprefix(MEMBER_PREFIX[self.member]) if self.member else self.header
 
 
 PARENT_PREFIX = {"father": "父亲", "mother": "母亲"}
+# R1.1: the four grandparents, as Grandparent (side, relation) and as the 2016 form names them.
+GRANDPARENTS = {
+    "paternal_grandfather": ("paternal", "grandfather"),
+    "paternal_grandmother": ("paternal", "grandmother"),
+    "maternal_grandfather": ("maternal", "grandfather"),
+    "maternal_grandmother": ("maternal", "grandmother"),
+}
+GRANDPARENT_PREFIX = {
+    "paternal_grandfather": "祖父",
+    "paternal_grandmother": "祖母",
+    "maternal_grandfather": "外祖父",
+    "maternal_grandmother": "外祖母",
+}
+# R1.3: the carer (实际照料人) and the entrusted guardian (受委托监护人), Guardian.role.
+GUARDIAN_PREFIX = {"carer": "实际照料人", "entrusted": "受委托监护人"}
+MEMBER_PREFIX = {**PARENT_PREFIX, **GRANDPARENT_PREFIX, **GUARDIAN_PREFIX}
+# How county ledgers name each member in a header, official name first. Single characters (父亲 → 父)
+# are prefixes of flattened headers only (父姓名), never read as a group: 祖父 and 父母 contain them.
+MEMBER_ALIASES: dict[str, tuple[str, ...]] = {
+    "father": ("父亲", "父"),
+    "mother": ("母亲", "母"),
+    "paternal_grandfather": ("祖父", "爷爷"),
+    "paternal_grandmother": ("祖母", "奶奶"),
+    "maternal_grandfather": ("外祖父", "外公", "姥爷"),
+    "maternal_grandmother": ("外祖母", "外婆", "姥姥"),
+    "carer": ("实际照料人", "照料人", "实际监护人"),
+    "entrusted": ("受委托监护人", "委托监护人", "被委托监护人", "监护人"),
+}
 
 G_CHILD = "儿童基本情况"
 G_CARE = "监护情况"
@@ -92,6 +134,22 @@ _CHILD = [
         "schooling", "就学情况", G_CHILD, ("就学状况", "在校情况", "就读情况", "学段"), "choice:schooling", 8
     ),
     Column("boarding", "是否寄宿", G_CHILD, ("寄宿", "是否住校", "住校"), "bool", 6),
+    Column(
+        "school",
+        "就读学校",
+        G_CHILD,
+        (
+            "学校名称",
+            "就读学校名称",
+            "所在学校",
+            "就读学校（幼儿园）",
+            "就读学校或幼儿园",
+            "在读学校",
+            "学校",
+        ),
+        "school",
+        16,
+    ),
 ]
 
 
@@ -130,6 +188,34 @@ def _parent(rel: str) -> list[Column]:
     ]
 
 
+def _grandparent(member: str) -> list[Column]:
+    """R1.1: name, birth date or deceased, grouped under the grandparent as the 2016 form has them."""
+    g = GRANDPARENT_PREFIX[member]
+    return [
+        Column(f"{member}_name", "姓名", g, (), width=8),
+        Column(f"{member}_birth_date", "出生日期", g, ("出生年月日",), "date", 11),
+        Column(f"{member}_deceased", "是否去世", g, ("是否死亡", "已故", "是否已故"), "bool", 6),
+    ]
+
+
+def _guardian(role: str) -> list[Column]:
+    """R1.3: the carer or the entrusted guardian under 监护情况; the leaf header names the person."""
+    p = GUARDIAN_PREFIX[role]
+    return [
+        Column(f"{role}_name", p + "姓名", G_CARE, (), width=8),
+        Column(
+            f"{role}_relationship", p + "与儿童关系", G_CARE, ("关系", "与儿童的关系"), "code:relationship", 8
+        ),
+        Column(
+            f"{role}_phone", p + "联系电话", G_CARE, ("电话", "手机号码", "手机", "联系方式"), "phone", 13
+        ),
+        Column(
+            f"{role}_id_number", p + "公民身份号码", G_CARE, ("身份证号码", "身份证号", "身份证"), "id", 20
+        ),
+        Column(f"{role}_address", p + "住址", G_CARE, ("现住址", "家庭住址", "居住地址", "地址"), width=16),
+    ]
+
+
 _CARE = [
     Column(
         "care_arrangement",
@@ -147,6 +233,8 @@ _CARE = [
         "choice:guardianship_rating",
         8,
     ),
+    *_guardian("carer"),
+    *_guardian("entrusted"),
 ]
 _TAIL = [
     Column(
@@ -184,7 +272,14 @@ _TAIL = [
     Column("notes", "备注", "", ("说明",), width=12),
 ]
 
-COLUMNS: list[Column] = [*_CHILD, *_parent("father"), *_parent("mother"), *_CARE, *_TAIL]
+COLUMNS: list[Column] = [
+    *_CHILD,
+    *_parent("father"),
+    *_parent("mother"),
+    *(c for member in GRANDPARENT_PREFIX for c in _grandparent(member)),
+    *_CARE,
+    *_TAIL,
+]
 BY_KEY = {c.key: c for c in COLUMNS}
 
 # Headers that Shouhu writes or that ledgers carry but that are not imported: derived or positional.
@@ -218,16 +313,49 @@ def norm_header(text: object) -> str:
 def _build_lookup() -> dict[str, str]:
     out: dict[str, str] = {}
     for c in COLUMNS:
-        names = (c.header, *c.synonyms)
-        if c.parent:
-            prefixes = (PARENT_PREFIX[c.parent], "父" if c.parent == "father" else "母")
+        names = (c.base_header, *c.synonyms)
+        if c.member:
             for n in names:
-                for p in prefixes:
+                for p in MEMBER_ALIASES[c.member]:
                     out.setdefault(norm_header(p + n), c.key)
         else:
             for n in names:
                 out.setdefault(norm_header(n), c.key)
     return out
+
+
+# Member names as a group header may say them (祖父, 受委托监护人 …), longest first: 外祖父 contains 祖父.
+_GROUP_ALIASES = sorted(
+    ((norm_header(a), m) for m, aliases in MEMBER_ALIASES.items() for a in aliases if len(a) > 1),
+    key=lambda am: -len(am[0]),
+)
+
+
+_COUPLES = ("父母", "祖辈")  # 父母, 祖父母, 外祖父母, 祖辈
+
+
+def names_family(group: str) -> bool:
+    """True when an upper header names family members (父亲, 祖父母, 受委托监护人 …): a leaf under it
+    (姓名, 联系电话) is theirs, never the child's."""
+    g = norm_header(group)
+    return any(c in g for c in _COUPLES) or any(alias in g for alias, _m in _GROUP_ALIASES)
+
+
+def member_of_group(group: str) -> str | None:
+    """The family member an upper header names (父亲, 外祖母, 受委托监护人情况 …), or None when it names
+    none or a couple (父母, 祖父母, 外祖父母, 祖辈: a leaf 姓名 under it could be either)."""
+    g = norm_header(group)
+    if any(c in g for c in _COUPLES):
+        return None
+    found: set[str] = set()
+    length = 0
+    for alias, member in _GROUP_ALIASES:
+        if len(alias) < length:
+            break
+        if alias in g:
+            found.add(member)
+            length = len(alias)
+    return found.pop() if len(found) == 1 else None
 
 
 LOOKUP = _build_lookup()

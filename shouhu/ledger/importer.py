@@ -7,7 +7,12 @@ then all or nothing in one transaction.
   and the timeline follow; a row that changes nothing is "unchanged" and writes nothing, so the same
   workbook imported twice changes nothing the second time.
 - New children are written set-based by `registry.bulk.bulk_register` (same derived status and events as
-  `child_create`).
+  `child_create`), their grandparents, carer and entrusted guardian by `registry.bulk_family.bulk_family`
+  (same events as the services).
+- The school (R4.1), the grandparents (R1.1), the carer and the entrusted guardian (R1.3) are columns
+  like any other: checked by the registry's own rules (`registry.family_validation`), compared with the
+  file on record, and for a child on file written through `guardian_set` / `grandparents_set` when they
+  differ. A workbook without those columns, or with blank cells for a member, leaves what is on file.
 - By default nothing is written when any row is invalid; `accept_valid` writes the valid rows only.
   A dry run writes nothing. A crash or a cancel inside the write rolls the whole transaction back.
 - Rows for villages outside the user's edit scope are invalid rows (R11.1); a duplicate of a file out of
@@ -31,17 +36,23 @@ from django.utils.translation import gettext as _
 from shouhu.core import codes
 from shouhu.core.crypto import blind_index
 from shouhu.core.jurisdiction import region_allowed, scope_of
-from shouhu.core.models import Region, User
+from shouhu.core.models import Organisation, OrganisationKind, Region, User
 from shouhu.ledger import parse
-from shouhu.ledger.columns import BY_KEY, COLUMNS, PARENT_PREFIX
+from shouhu.ledger.columns import BY_KEY, COLUMNS, GRANDPARENTS, GUARDIAN_PREFIX, PARENT_PREFIX
 from shouhu.ledger.reader import Sheet, UnusableFile, read_ledger
-from shouhu.registry.models import Child, Parent
-from shouhu.registry.services import PARENT_FIELDS, DuplicateChild, similar_names
+from shouhu.registry.family_validation import validate_grandparent, validate_guardian
+from shouhu.registry.models import Child, Guardian, Parent
+from shouhu.registry.services import PARENT_FIELDS, DuplicateChild, _gp, similar_names
 from shouhu.registry.validation import validate_child
 
 CHUNK = 900  # IN-list size below SQLite's variable limit on old builds
 PROGRESS_EVERY = 1000
 HEALTH_COMPANIONS = ("disability_type", "disability_grade", "illness")
+# The row's family data (R1.1, R1.3): not child fields, written beside the child (bulk_family, services).
+FAMILY_KEYS = ("grandparents", *GUARDIAN_PREFIX)
+GRANDPARENT_FIELDS = ("name", "birth_date", "deceased")
+GUARDIAN_FIELDS = ("name", "relationship", "phone", "id_number", "address")
+_GRANDPARENT_MEMBER = {sr: member for member, sr in GRANDPARENTS.items()}
 
 
 class Cancelled(Exception):
@@ -55,6 +66,8 @@ class RowOutcome:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (column key, message)
     clean: dict[str, Any] | None = None
     existing: Child | None = None
+    child_changed: bool = False  # a changed row: the child's own fields differ (child_update)
+    family: dict[str, Any] = field(default_factory=dict)  # a changed row: family members to write
 
 
 @dataclass
@@ -123,8 +136,15 @@ class Context:
             for v in variants:
                 names[v].append(r)
         self.by_name = names
+        self._schools: Schools | None = None
         parse.clear_caches()
         codes.clear_cache()
+
+    def school(self, raw: Any, village: Region | None) -> Organisation | None:
+        """The school or kindergarten a cell names (R4.1); all schools are read once, on the first."""
+        if self._schools is None:
+            self._schools = Schools()
+        return self._schools.resolve(raw, village)
 
     def village(self, raw: Any) -> Region:
         s = parse.text(raw).replace(" ", "")
@@ -146,6 +166,88 @@ class Context:
                 % {"v": s, "ex": (hits[0].parent.name if hits[0].parent else "") + s}
             )
         raise parse.ParseError(_("找不到村（居）委会“%(v)s”，请核对名称或填写12位区划代码。") % {"v": s})
+
+
+def _school_key(value: Any) -> str:
+    return "".join(parse.text(value).split())
+
+
+def _township(region: Region | None) -> Region | None:
+    """The township-level region a school or a village is in (None for the county itself)."""
+    if region is None:
+        return None
+    if region.level == 2:
+        return region
+    return region.parent if region.level == 3 else None
+
+
+def _town_prefixes(town: Region) -> list[str]:
+    """How a school's name may start with its township: 巴山镇中心小学 or 巴山中心小学."""
+    names = [_school_key(town.name)]
+    for suffix in ("街道", "镇", "乡"):
+        if names[0].endswith(suffix) and len(names[0]) > len(suffix) + 1:
+            names.append(names[0][: -len(suffix)])
+    return names
+
+
+class Schools:
+    """Every school and kindergarten of the county from one query, found by name (R4.1, R1.9): the full
+    name; the name with the township written in full or short (巴山镇中心小学 for 巴山中心小学); or the
+    name without the township (中心小学), taken from the child's own township first, then county-wide
+    when it is unique there."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, Organisation] = {}
+        self.by_rest: dict[str, list[Organisation]] = defaultdict(list)
+        self.town_of: dict[int, str] = {}
+        self.orgs = list(
+            Organisation.objects.filter(
+                kind__in=(OrganisationKind.SCHOOL, OrganisationKind.KINDERGARTEN)
+            ).select_related("region__parent")
+        )
+        for org in self.orgs:
+            key = _school_key(org.name)
+            self.by_name[key] = org
+            town = _township(org.region)
+            if town is None:
+                continue
+            self.town_of[org.pk] = town.code
+            prefixes = _town_prefixes(town)
+            rest = next((key[len(p) :] for p in prefixes if key.startswith(p) and len(key) > len(p)), None)
+            if rest:
+                self.by_rest[rest].append(org)
+                for p in prefixes:
+                    self.by_name.setdefault(p + rest, org)
+
+    def resolve(self, raw: Any, village: Region | None) -> Organisation | None:
+        s = _school_key(raw)
+        if not s:
+            return None
+        hit = self.by_name.get(s)
+        if hit is not None:
+            return hit
+        candidates = self.by_rest.get(s, [])
+        town = _township(village)
+        local = [o for o in candidates if town is not None and self.town_of.get(o.pk) == town.code]
+        if len(local) == 1:
+            return local[0]
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            raise parse.ParseError(
+                _("“%(v)s”有多所同名学校（%(names)s），请填写学校的全称。")
+                % {"v": s, "names": "、".join(o.name for o in candidates[:5])}
+            )
+        example = next(
+            (o for o in self.orgs if town is not None and self.town_of.get(o.pk) == town.code),
+            self.orgs[0] if self.orgs else None,
+        )
+        if example is None:
+            raise parse.ParseError(_("找不到学校“%(v)s”，请填写本县学校或幼儿园的全称。") % {"v": s})
+        raise parse.ParseError(
+            _("找不到学校“%(v)s”，请填写本县学校或幼儿园的全称（如“%(ex)s”），不在学的请留空。")
+            % {"v": s, "ex": example.name}
+        )
 
 
 # --- one row ----------------------------------------------------------------------------------------
@@ -183,6 +285,8 @@ def row_input(sheet: Sheet, cells: list[Any], ctx: Context) -> tuple[dict[str, A
     errors: dict[str, str] = {}
     for key, idx in sheet.columns.items():
         col = BY_KEY[key]
+        if col.kind == "school":
+            continue  # needs the row's village: below
         raw = _cell(cells, idx)
         try:
             if col.kind == "village":
@@ -196,19 +300,25 @@ def row_input(sheet: Sheet, cells: list[Any], ctx: Context) -> tuple[dict[str, A
             values[key] = None
     data: dict[str, Any] = {}
     for key, v in values.items():
-        col = BY_KEY[key]
-        if col.parent is None:
+        if BY_KEY[key].member is None:
             data[key] = v
     if "village" not in sheet.columns and ctx.region is not None and ctx.region.is_village_level:
         data["village"] = ctx.region
+    if "school" in sheet.columns:
+        try:
+            data["school"] = ctx.school(_cell(cells, sheet.columns["school"]), data.get("village"))
+        except parse.ParseError as exc:
+            errors["school"] = exc.message
+            data["school"] = None
     for flag in ("hukou_registered", "hukou_rural", "boarding"):
         if data.get(flag) is None:
             data.pop(flag, None)
     if data.get("ethnicity") is None:
         data.pop("ethnicity", None)
+    by_member = sheet.member_columns
     parents = []
     for rel in PARENT_PREFIX:
-        keys = [k for k in sheet.columns if k.startswith(rel + "_")]
+        keys = by_member.get(rel, [])
         if not keys or all(values.get(k) in (None, "", []) for k in keys):
             continue
         p: dict[str, Any] = {"relation": rel}
@@ -220,9 +330,58 @@ def row_input(sheet: Sheet, cells: list[Any], ctx: Context) -> tuple[dict[str, A
         for f in ("name", "work_city", "work_province", "incapacity_reason"):
             p[f] = p.get(f) or ""
         parents.append(p)
-    if any(k.startswith(("father_", "mother_")) for k in sheet.columns):
+    if any(rel in by_member for rel in PARENT_PREFIX):
         data["parents"] = parents
+    data.update(_family_input(by_member, values))
     return data, errors
+
+
+def _family_input(by_member: dict[str | None, list[str]], values: dict[str, Any]) -> dict[str, Any]:
+    """The grandparents (R1.1), carer and entrusted guardian (R1.3) a row gives, with only the fields the
+    workbook has columns for; a key only when the workbook has columns for it. A member whose cells are
+    blank (or only say 否 to 是否去世) gives nothing, so what is on file for it stays."""
+    out: dict[str, Any] = {}
+    grandparents: list[dict[str, Any]] = []
+    for member, (side, relation) in GRANDPARENTS.items():
+        keys = by_member.get(member)
+        if not keys:
+            continue
+        out["grandparents"] = grandparents
+        g = {BY_KEY[k].field: values.get(k) for k in keys}
+        if g.get("name") or g.get("birth_date") or g.get("deceased"):
+            grandparents.append({"side": side, "relation": relation, **g})
+    for role in GUARDIAN_PREFIX:
+        keys = by_member.get(role)
+        if keys:
+            given = {BY_KEY[k].field: values.get(k) for k in keys}
+            out[role] = given if any(v not in (None, "") for v in given.values()) else None
+    return out
+
+
+def clean_family(data: dict[str, Any], *, today: date) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The row's family data checked by the registry's rules (`family_validation`, as `guardian_set`
+    checks the form), and the errors by column key. Guardians keep only the fields the workbook gave."""
+    out: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
+    if "grandparents" in data:
+        rows = []
+        for g in data["grandparents"]:
+            clean, errs = validate_grandparent(g, today=today)
+            member = _GRANDPARENT_MEMBER[(g["side"], g["relation"])]
+            errors += [(f"{member}_{f}", m) for f, msgs in errs.items() for m in msgs]
+            rows.append({k: clean[k] for k in ("side", "relation", *GRANDPARENT_FIELDS) if k in g})
+        out["grandparents"] = rows
+    for role in GUARDIAN_PREFIX:
+        if role not in data:
+            continue
+        given = data[role]
+        if given is None:
+            out[role] = None
+            continue
+        clean, errs = validate_guardian(given, role=role)
+        errors += [(f"{role}_{f}", m) for f, msgs in errs.items() for m in msgs]
+        out[role] = {k: clean[k] for k in given}
+    return out, errors
 
 
 def _column_of(field_key: str, sheet: Sheet) -> str:
@@ -238,14 +397,20 @@ def _column_of(field_key: str, sheet: Sheet) -> str:
 
 
 def present_keys(sheet: Sheet) -> set[str]:
-    keys = {k for k in sheet.columns if not k.startswith(("father_", "mother_"))}
+    """The child's fields and the family parts (parents, grandparents, carer, entrusted) the workbook has
+    columns for: only those are compared and written (R1.9: the rest of a file stays as it is)."""
+    by_member = sheet.member_columns
+    keys = set(by_member.get(None, []))
     keys.add("village")
     if "health" in keys:
         keys.update(HEALTH_COMPANIONS)
     if "id_number" in keys:
         keys.add("hukou_registered")
-    if any(k.startswith(("father_", "mother_")) for k in sheet.columns):
+    if any(rel in by_member for rel in PARENT_PREFIX):
         keys.add("parents")
+    if any(member in by_member for member in GRANDPARENTS):
+        keys.add("grandparents")
+    keys.update(role for role in GUARDIAN_PREFIX if role in by_member)
     return keys
 
 
@@ -266,13 +431,18 @@ def _parent_dict(p: Parent) -> dict[str, Any]:
     return d
 
 
-def changes(existing: Child, clean: dict[str, Any], present: set[str]) -> bool:
-    """True when writing the row would change the file on record."""
+def child_changes(existing: Child, clean: dict[str, Any], present: set[str]) -> bool:
+    """True when writing the row would change the child's own fields or parents on record."""
     for key in present:
-        if key == "parents":
+        if key == "parents" or key in FAMILY_KEYS:
             continue
         if key == "village":
             if existing.village_id != clean["village"].code:
+                return True
+            continue
+        if key == "school":
+            school = clean.get("school")
+            if existing.school_id != (school.pk if school is not None else None):
                 return True
             continue
         if key in clean and not _same(getattr(existing, key), clean[key]):
@@ -289,8 +459,43 @@ def changes(existing: Child, clean: dict[str, Any], present: set[str]) -> bool:
     return False
 
 
+def _guardian_dict(g: Guardian) -> dict[str, Any]:
+    return {f: getattr(g, f) for f in (*GUARDIAN_FIELDS, "birth_date")}
+
+
+def family_updates(existing: Child, clean: dict[str, Any], present: set[str]) -> dict[str, Any]:
+    """What the row changes in the family of a child on file, ready for the services: "grandparents"
+    (the whole list, for `grandparents_set`), "carer" / "entrusted" (the data for `guardian_set`). A
+    member the row leaves blank, and a field the workbook has no column for, keep what is on file; an
+    empty dict when nothing differs (so a second import of the same workbook writes nothing)."""
+    out: dict[str, Any] = {}
+    if "grandparents" in present:
+        on_file = {(g.side, g.relation): _gp(g) for g in existing.grandparents.all()}
+        merged = {k: dict(v) for k, v in on_file.items()}
+        for g in clean.get("grandparents") or []:
+            key = (g["side"], g["relation"])
+            base = merged.get(key) or {"side": key[0], "relation": key[1], "name": "", "birth_date": None}
+            base.update({f: g[f] for f in GRANDPARENT_FIELDS if f in g})
+            base["deceased"] = bool(base.get("deceased"))
+            merged[key] = base
+        if merged != on_file:
+            out["grandparents"] = list(merged.values())
+    guardians = (
+        {g.role: g for g in existing.guardians.all()} if any(r in present for r in GUARDIAN_PREFIX) else {}
+    )
+    for role in GUARDIAN_PREFIX:
+        given = clean.get(role) if role in present else None
+        if not given:
+            continue
+        current = _guardian_dict(guardians[role]) if role in guardians else {}
+        data = {**current, **given}
+        if not current or any(not _same(current.get(f), data.get(f)) for f in GUARDIAN_FIELDS):
+            out[role] = data
+    return out
+
+
 def update_data(existing: Child, clean: dict[str, Any], present: set[str]) -> dict[str, Any]:
-    data = {k: clean[k] for k in present if k in clean and k != "parents"}
+    data = {k: clean[k] for k in present if k in clean and k != "parents" and k not in FAMILY_KEYS}
     data["village"] = clean["village"].code
     if "parents" in present:
         given = {p["relation"]: p for p in clean.get("parents") or []}
@@ -322,17 +527,22 @@ def analyse(
         sheet.rows[n - 1] = (rownum, [])  # memory: the error workbook reads the file again
         for key, msg in parse_errors.items():
             out.errors.append((key, msg))
+        broken = set(parse_errors)
         try:
             clean = validate_child(data, today=today)
         except ValidationError as exc:
             clean = None
-            broken = set(parse_errors)
             for key, msgs in exc.message_dict.items():
                 col = _column_of(key, sheet)
                 if col in broken or (col == "village" and "village" in broken):
                     continue
                 out.errors.extend((col, m) for m in msgs)
-        if clean is not None and not parse_errors:
+        family, family_errors = clean_family(data, today=today)
+        family_errors = [(col, m) for col, m in family_errors if col not in broken]
+        out.errors += family_errors
+        if clean is not None:
+            clean.update(family)
+        if clean is not None and not parse_errors and not family_errors:
             if not region_allowed(ctx.scope, clean["village"].code, for_edit=True):
                 out.errors.append(
                     (
@@ -405,16 +615,29 @@ def _match_database(outcomes: list[RowOutcome], actor: User, present: set[str]) 
     changed row will update are kept in memory."""
     scope = scope_of(actor)
     valid = [o for o in outcomes if o.clean is not None and not o.errors]
+    related = ["parents"]
+    if "grandparents" in present:
+        related.append("grandparents")
+    if any(role in present for role in GUARDIAN_PREFIX):
+        related.append("guardians")
 
     def decide(o: RowOutcome) -> None:
         assert o.clean is not None
         if o.existing is None:
             o.action = "new"
-        elif not region_allowed(scope, o.existing.village_id, for_edit=True):
+            return
+        if not region_allowed(scope, o.existing.village_id, for_edit=True):
             message, _visible = DuplicateChild(o.existing).explain(actor)
             o.errors.append(("id_number" if o.clean.get("id_number") else "name", message))
             o.existing = None
-        elif changes(o.existing, o.clean, present):
+            return
+        o.child_changed = child_changes(o.existing, o.clean, present)
+        o.family = family_updates(o.existing, o.clean, present)
+        for role in GUARDIAN_PREFIX:
+            if role in o.family:  # merged with the file: its birth date checks the ID number (R1.7)
+                _clean, errs = validate_guardian(o.family[role], role=role)
+                o.errors += [(f"{role}_{f}", m) for f, msgs in errs.items() for m in msgs]
+        if o.child_changed or o.family:
             o.action = "changed"
         else:
             o.action, o.clean, o.existing = "unchanged", None, None
@@ -424,7 +647,7 @@ def _match_database(outcomes: list[RowOutcome], actor: User, present: set[str]) 
         part = {blind_index("id", o.clean["id_number"]): o for o in with_id[i : i + CHUNK] if o.clean}
         for child in (
             Child.objects.select_related("village")
-            .prefetch_related("parents")
+            .prefetch_related(*related)
             .filter(id_number_index__in=list(part))
         ):
             part[child.id_number_index].existing = child  # type: ignore[index]
@@ -438,7 +661,7 @@ def _match_database(outcomes: list[RowOutcome], actor: User, present: set[str]) 
         for i in range(0, len(villages), CHUNK):
             for child in (
                 Child.objects.select_related("village")
-                .prefetch_related("parents")
+                .prefetch_related(*related)
                 .filter(village_id__in=villages[i : i + CHUNK])
             ):
                 if child.birth_date in births:
@@ -491,56 +714,56 @@ def _write(
     should_cancel: Callable[[], bool] | None,
 ) -> tuple[int, int]:
     from shouhu.registry.bulk import bulk_register
-    from shouhu.registry.services import child_update
+    from shouhu.registry.bulk_family import bulk_family
+    from shouhu.registry.services import child_update, grandparents_set, guardian_set
 
     new = [o for o in outcomes if o.action == "new"]
     changed = [o for o in outcomes if o.action == "changed"]
     total = len(new) + len(changed)
     done = 0
     created = 0
-    unattended: list[Child] = []
     step = 5000
     for i in range(0, len(new), step):
         if should_cancel is not None and should_cancel():
             raise Cancelled()
         chunk = new[i : i + step]
-        saved = bulk_register(actor=actor, rows=[o.clean for o in chunk if o.clean], today=today)
-        created += len(saved)
-        unattended += [c for c in saved if c.care_arrangement == "unattended"]
+        rows = [o.clean for o in chunk if o.clean]
+        families = [{k: r.pop(k) for k in FAMILY_KEYS if k in r} for r in rows]
+        saved = bulk_register(actor=actor, rows=rows, today=today)
+        bulk_family(
+            actor=actor,
+            pairs=[(c, f) for c, f in zip(saved, families, strict=True) if any(f.values())],
+        )
+        created += len(saved)  # bulk_register raised the unattended alerts of R2.2 already
         for o in chunk:
             o.clean = None  # memory: written
         done += len(chunk)
         if progress is not None:
             progress("write", done, total)
-    _care_hook(unattended, actor)
     for n, o in enumerate(changed, 1):
         assert o.existing is not None and o.clean is not None
-        child_update(
-            actor=actor,
-            child_id=o.existing.pk,
-            data=update_data(o.existing, o.clean, present),
-            version=o.existing.version,
-            today=today,
-        )
+        child = o.existing
+        if o.child_changed:
+            child = child_update(
+                actor=actor,
+                child_id=o.existing.pk,
+                data=update_data(o.existing, o.clean, present),
+                version=o.existing.version,
+                today=today,
+            )
+        else:  # only the family changed: the child's file is not rewritten (no new version)
+            child.refresh_from_db()  # drops the prefetched family: grandparents_set reads it afresh
+        if "grandparents" in o.family:
+            grandparents_set(actor=actor, child=child, rows=o.family["grandparents"])
+        for role in GUARDIAN_PREFIX:
+            if role in o.family:
+                guardian_set(actor=actor, child=child, role=role, data=o.family[role])
         if n % 200 == 0:
             if should_cancel is not None and should_cancel():
                 raise Cancelled()
             if progress is not None:
                 progress("write", done + n, total)
     return created, len(changed)
-
-
-def _care_hook(children: list[Child], actor: User) -> None:
-    """R2.2: an unattended child raises its alert at once, as child_create does (bulk_register does not)."""
-    unattended = [c for c in children if c.care_arrangement == "unattended"]
-    if not unattended:
-        return
-    try:
-        from shouhu.care.hooks import child_saved
-    except ImportError:  # pragma: no cover - the care app is always installed in this project
-        return
-    for c in unattended:
-        child_saved(child=c, actor=actor)
 
 
 def import_ledger(

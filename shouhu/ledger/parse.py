@@ -127,6 +127,37 @@ def parse_sex(value: Any) -> str | None:
     raise ParseError(_("性别“%(v)s”无法识别，请填“男”或“女”。") % {"v": value})
 
 
+# Everyday words that ledgers write for a code (R1.3: 与儿童关系 of the carer and the entrusted guardian,
+# GB/T 4761). A couple (祖父母, 外祖父母) has no code of its own: GB/T 4761 files it under 69.
+_EXTRA_CODES: dict[str, dict[str, str]] = {
+    "relationship": {
+        "爸爸": "51",
+        "妈妈": "52",
+        "爷爷": "61",
+        "奶奶": "62",
+        "外公": "63",
+        "姥爷": "63",
+        "外婆": "64",
+        "姥姥": "64",
+        "祖父母": "69",
+        "外祖父母": "69",
+        "哥哥": "71",
+        "姐": "75",
+        "弟弟": "73",
+        "妹": "77",
+        "伯伯": "81",
+        "叔叔": "83",
+        "婶婶": "84",
+        "舅舅": "85",
+        "舅妈": "86",
+        "姨妈": "88",
+        "姑妈": "90",
+        "姑姑": "90",
+        "亲戚": "97",
+    },
+}
+
+
 @lru_cache(maxsize=64)
 def _names(list_name: str) -> dict[str, str]:
     """Chinese names (and the names without their suffix) → code, for a code list."""
@@ -139,6 +170,8 @@ def _names(list_name: str) -> dict[str, str]:
         for suffix in ("族", "省", "市", "自治区", "壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区"):
             if n.endswith(suffix) and len(n) > len(suffix):
                 out.setdefault(n[: -len(suffix)], code)
+    for word, code in _EXTRA_CODES.get(list_name, {}).items():
+        out.setdefault(word, code)
     return out
 
 
@@ -165,6 +198,13 @@ def parse_code(list_name: str, value: Any) -> str:
     if list_name == "province":
         raise ParseError(
             _("务工省份“%(v)s”无法识别，请填写省份名称（如广东省）或两位代码（如44）。") % {"v": value}
+        )
+    if list_name == "relationship":
+        raise ParseError(
+            _(
+                "与儿童关系“%(v)s”无法识别，请填写关系名称（如祖父、外祖母、伯父）或 GB/T 4761 两位代码（如61）。"
+            )
+            % {"v": value}
         )
     raise ParseError(
         _("“%(v)s”不在代码表中，可填写：%(names)s。") % {"v": value, "names": "、".join(list(names)[:12])}

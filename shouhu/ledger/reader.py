@@ -1,7 +1,7 @@
 """Read a ledger workbook (xlsx, xls, csv) into rows keyed by column, whatever the layout (R1.9).
 
 What it copes with: title rows, a 填报单位 row, two-level merged headers (儿童基本情况 / 父亲 / 母亲 /
-监护情况 …; calamine gives a merged cell's value in its first cell only, so the upper row is carried
+祖父 … / 监护情况 …; calamine gives a merged cell's value in its first cell only, so the upper row is carried
 to the right), blank lines, the signature line at the foot (单位负责人 / 复核人 / 填表人), any column
 order, extra columns (ignored and reported). CSV in UTF-8 (with or without BOM), GBK or GB18030.
 
@@ -16,12 +16,24 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from shouhu.core.policy import param
-from shouhu.ledger.columns import BY_KEY, LOOKUP, SKIPPED, norm_header
+from shouhu.ledger.columns import (
+    BY_KEY,
+    G_CARE,
+    GUARDIAN_PREFIX,
+    LOOKUP,
+    MEMBER_ALIASES,
+    MEMBER_PREFIX,
+    SKIPPED,
+    member_of_group,
+    names_family,
+    norm_header,
+)
 
 HEADER_SCAN_ROWS = 30
 FOOTER_MARKERS = ("单位负责人", "复核人", "填表人", "审核人", "填报人", "制表人")
@@ -31,8 +43,11 @@ GROUP_WORDS = (
     "父亲",
     "母亲",
     "父母",
+    "祖父",
+    "祖母",
     "监护情况",
     "监护人",
+    "照料人",
     "家庭经济来源",
     "救助帮扶",
 )
@@ -60,6 +75,15 @@ class Sheet:
     ignored: list[str] = field(default_factory=list)  # unknown headers, reported
     width: int = 0
     kind: str = "xlsx"
+
+    @cached_property
+    def member_columns(self) -> dict[str | None, list[str]]:
+        """The sheet's column keys by family member (None: the child's own columns), worked out once:
+        the import groups each of 100,000 rows by them."""
+        out: dict[str | None, list[str]] = {}
+        for key in self.columns:
+            out.setdefault(BY_KEY[key].member, []).append(key)
+        return out
 
     def header_of(self, key: str) -> str:
         """The column's name in reports: its label (父亲公民身份号码), whatever the file's header text."""
@@ -168,13 +192,14 @@ def _blank(row: list[Any]) -> bool:
 
 
 def _match(leaf: str, group: str) -> str | None:
-    """The column key for a header (leaf under its group), or None."""
+    """The column key for a header (leaf under its group), or None. Under a family member's group (父亲,
+    外祖母, 受委托监护人 …) a leaf that does not name the member itself is that member's column."""
     leaf_n, group_n = norm_header(leaf), norm_header(group)
     if not leaf_n:
         return None
-    for prefix in ("父亲", "母亲"):
-        if prefix in group_n and not leaf_n.startswith(prefix):
-            return LOOKUP.get(prefix + leaf_n)
+    member = member_of_group(group_n) if group_n else None
+    if member is not None and not leaf_n.startswith(MEMBER_ALIASES[member]):
+        return LOOKUP.get(norm_header(MEMBER_PREFIX[member]) + leaf_n)
     return LOOKUP.get(leaf_n) or (LOOKUP.get(group_n + leaf_n) if group_n else None)
 
 
@@ -213,8 +238,16 @@ def _header_candidate(rows: list[list[Any]], i: int) -> tuple[dict[str, int], di
         key = _match(lf_text, group)
         if key is None and group:
             key = _match(lf_text, "")
-            if key and BY_KEY[key].parent is None and any(p in norm_header(group) for p in ("父亲", "母亲")):
-                key = None  # 父亲/姓名 must never land in the child's name
+        # 父亲/姓名, 祖父母/姓名 must never land in the child's name; a guardian's group (监护人) may still
+        # hold the child's own 监护情况 columns (实际照料方式, 监护情况评估).
+        if (
+            key is not None
+            and group
+            and BY_KEY[key].member is None
+            and names_family(group)
+            and not (member_of_group(group) in GUARDIAN_PREFIX and BY_KEY[key].group == G_CARE)
+        ):
+            key = None
         if key is not None and key not in cols:
             cols[key] = j
             shown[j] = (

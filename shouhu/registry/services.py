@@ -24,6 +24,7 @@ from shouhu.core.models import AccessLog, Region, User
 from shouhu.core.pinyin import name_pinyin
 from shouhu.core.policy import param
 from shouhu.registry import rules
+from shouhu.registry.family_validation import grandparent_recorded, validate_guardian
 from shouhu.registry.models import Child, Grandparent, Guardian, Parent, Sex, StatusPeriod
 from shouhu.registry.validation import clean_name, validate_child
 
@@ -559,30 +560,9 @@ def refresh_statuses(*, on: date, actor: User | None = None) -> list[StatusChang
 
 @transaction.atomic
 def guardian_set(*, actor: User, child: Child, role: str, data: dict[str, Any]) -> Guardian:
-    """Record the carer or the entrusted guardian (R1.3); identifiers encrypted with blind indexes."""
-    from shouhu.core.identity import IdentityError, validate_id_number, validate_phone
-
-    errors: dict[str, list[str]] = {}
-    clean = dict(data)
-    if role not in Guardian.Role.values:
-        errors.setdefault("role", []).append(_("身份须为实际照料人或受委托监护人。"))
-    if not (data.get("name") or "").strip():
-        errors.setdefault("name", []).append(_("请填写姓名。"))
-    from shouhu.core import codes
-
-    if not codes.is_valid("relationship", data.get("relationship") or ""):
-        errors.setdefault("relationship", []).append(_("请选择与儿童的关系（GB/T 4761）。"))
-    for field, fn in [
-        ("id_number", lambda v: validate_id_number(v, birth_date=data.get("birth_date"), allow_legacy=True)),
-        ("phone", validate_phone),
-    ]:
-        raw = (data.get(field) or "").strip()
-        clean[field] = None if field == "id_number" else ""
-        if raw:
-            try:
-                clean[field] = fn(raw)
-            except IdentityError as exc:
-                errors.setdefault(field, []).append(exc.message)
+    """Record the carer or the entrusted guardian (R1.3); identifiers encrypted with blind indexes.
+    Validated by `family_validation.validate_guardian`, the rules the ledger import checks rows with."""
+    clean, errors = validate_guardian(data, role=role)
     if errors:
         raise ValidationError(errors)
     g = Guardian.objects.filter(child=child, role=role).first()
@@ -637,12 +617,12 @@ def grandparents_set(*, actor: User, child: Child, rows: list[dict[str, Any]]) -
             child=child,
             side=r["side"],
             relation=r["relation"],
-            name=(r.get("name") or "").strip(),
+            name=clean_name(r.get("name") or ""),
             birth_date=r.get("birth_date"),
             deceased=bool(r.get("deceased")),
         )
         for r in rows
-        if (r.get("name") or "").strip() or r.get("deceased")
+        if grandparent_recorded(r)
     )
     after = [_gp(g) for g in child.grandparents.all()]
     if before != after:

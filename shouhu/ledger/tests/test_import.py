@@ -124,6 +124,18 @@ def test_accept_valid_writes_the_valid_rows_normalised(users: dict[str, Any]) ->
     assert Event.objects.filter(child_id=str(kids["王一"].pk), verb="child.created").exists()
 
 
+def test_an_unattended_child_raises_its_alert_once_on_import(users: dict[str, Any]) -> None:
+    """R2.2 through the bulk path: a row saying 无人监护 opens the `unattended` alert at once, one alert."""
+    from shouhu.care.models import Alert
+
+    data, _first = official([base_row(name="孤小明", care_arrangement="无人监护")])
+    result = import_ledger(data, "t.xlsx", actor=users["sup"], today=TODAY)
+    assert result.created == 1
+    child = Child.objects.get(name="孤小明")
+    alerts = Alert.objects.filter(kind="unattended", key=f"child:{child.pk}", resolved_at__isnull=True)
+    assert alerts.count() == 1 and "孤小明" in alerts.get().message
+
+
 def test_same_workbook_twice_changes_nothing(users: dict[str, Any]) -> None:
     rows = [r for r in reality_rows()[:7]]
     data, _ = official(rows)
