@@ -5,19 +5,21 @@ django-import-export, and the export, on SQLite and/or PostgreSQL.
 
 - The workbook: N rows in the official MCA 2016 layout (title, 填报单位, two-level headers, footer),
   children spread over every village of the Chengkou demo county, both parents away, IDs as text,
-  generated once into bench/out/ledger-<N>.xlsx.
+  the paternal grandparents and the carer (the grandmother, 80 % with a phone) named, as most
+  left-behind children live with grandparents; generated once into bench/out/ledger-<N>.xlsx.
 - Databases: SQLite at bench/out/ledger.sqlite3; PostgreSQL database shouhu_bench_ledger at
   $SHOUHU_BENCH_PG (default postgres://postgres@127.0.0.1:5432), dropped and created by this script.
 - Each measurement runs in its own child process (peak memory = that process's ru_maxrss) on an empty
-  ledger (children, parents, status periods and events truncated before each):
+  ledger (children, their family, status periods and events truncated before each):
     shouhu  — `shouhu.ledger.importer.import_ledger`: read, validate every row, deduplicate (file and
-              database), write (bulk_register: children, parents, status, events), one transaction;
-    floor   — python-calamine read + bulk_create of the same children and parents, no validation, no
-              status, no events (what any import must at least do);
+              database), write (bulk_register: children, parents, status, events; bulk_family:
+              grandparents, carers and their events), one transaction;
+    floor   — python-calamine read + bulk_create of the same rows (children, parents, grandparents,
+              carers), no validation, no status, no events (what any import must at least do);
     floor_copy — the same through core.bulkcopy.bulk_insert (COPY on PostgreSQL, bulk_create on SQLite);
-    iie     — django-import-export 4 with a ModelResource for Child that also saves the father and
-              mother (the same tables as the floor), fed the same rows as a tablib Dataset; run on
-              --iie-rows rows (default 20,000) because it is slow, and compared by rows per second;
+    iie     — django-import-export 4 with a ModelResource for Child that also saves the parents,
+              grandparents and carer (the same tables as the floor), fed the same rows as a tablib
+              Dataset; run on --iie-rows rows (default 20,000) because it is slow, and compared by rows per second;
     iie_child — the same resource without the parents (child fields only; the first runs' resource);
     export  — `export_ledger` of every child (official layout + summary sheet) after the shouhu run.
 Nothing passes or fails; figures are printed and kept in bench/out/ledger-<backend>.json.
@@ -202,9 +204,11 @@ def truncate() -> None:
     from django.db import connection
 
     from shouhu.core.models import AccessLog, AuditChainHead, Event
-    from shouhu.registry.models import Child, Parent, StatusPeriod
+    from shouhu.registry.models import Child, Grandparent, Guardian, Parent, StatusPeriod
 
-    tables = [m._meta.db_table for m in (StatusPeriod, Parent, Child, Event, AccessLog)]
+    tables = [
+        m._meta.db_table for m in (StatusPeriod, Parent, Grandparent, Guardian, Child, Event, AccessLog)
+    ]
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
@@ -301,6 +305,9 @@ def generate(path: Path, n: int) -> None:
                 used.add(idn)
                 break
         fbirth = date(1980 + rng.randrange(0, 12), rng.randrange(1, 13), rng.randrange(1, 28))
+        family = rng.choice(SURNAMES)
+        grandpa = family + rng.choice(GIVEN) + rng.choice(GIVEN)
+        grandma = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
         row = {
             "name": rng.choice(SURNAMES)
             + rng.choice(GIVEN)
@@ -332,6 +339,15 @@ def generate(path: Path, n: int) -> None:
             "mother_work_province": "44",
             "mother_guardianship_capacity": "有",
             "care_arrangement": "祖辈照料",
+            # 2016 census: most left-behind children live with grandparents; ledgers name the carer
+            # and the grandparents, rarely the carer's ID number.
+            "paternal_grandfather_name": grandpa,
+            "paternal_grandmother_name": grandma,
+            "carer_name": grandma,
+            "carer_relationship": "祖母",
+            "carer_phone": f"18{rng.randrange(0, 10)}{rng.randrange(10**7, 10**8)}"
+            if rng.random() < 0.8
+            else "",
             "guardianship_rating": rng.choice(["较好", "一般", "差"]),
             "income_sources": "务工收入",
             "village_contact_name": "村主任",
@@ -380,15 +396,17 @@ def bench_shouhu(path: Path, again: bool = False) -> None:
 
 
 def bench_floor(path: Path, copy: bool = False) -> None:
-    """The least any import must do. `copy=True` inserts through `core.bulkcopy.bulk_insert` (COPY on
-    PostgreSQL, as Shouhu's own write path does) instead of Django's bulk_create."""
-    from django.db import transaction
+    """The least any import must do: read the cells and insert the same rows — children, parents,
+    grandparents and carers — with no validation, status or events. `copy=True` inserts through
+    `core.bulkcopy.bulk_insert` (COPY on PostgreSQL, as Shouhu's own write path does) instead of
+    Django's bulk_create."""
+    from django.db import models, transaction
 
     from shouhu.core.bulkcopy import bulk_insert
     from shouhu.core.models import Region
     from shouhu.ledger.columns import COLUMNS
     from shouhu.ledger.reader import read_cells
-    from shouhu.registry.models import Child, Parent
+    from shouhu.registry.models import Child, Grandparent, Guardian, Parent
 
     t0 = time.perf_counter()
     _kind, rows = read_cells(path.read_bytes(), path.name)
@@ -398,18 +416,22 @@ def bench_floor(path: Path, copy: bool = False) -> None:
         for r in Region.objects.filter(kind__in=("village", "community")).select_related("parent")
     }
     sex = {"男": "1", "女": "2"}
+    batch: dict[type[models.Model], list[models.Model]] = {
+        Child: [],
+        Parent: [],
+        Grandparent: [],
+        Guardian: [],
+    }
 
-    def write(children: list[Child], parents: list[Parent]) -> None:
-        if copy:
-            bulk_insert(Child, children)
-            bulk_insert(Parent, parents)
-        else:
-            Child.objects.bulk_create(children, batch_size=2000)
-            Parent.objects.bulk_create(parents, batch_size=2000)
+    def write() -> None:
+        for model, objs in batch.items():
+            if copy:
+                bulk_insert(model, objs)
+            else:
+                model._default_manager.bulk_create(objs, batch_size=2000)
+            objs.clear()
 
     n = 0
-    children: list[Child] = []
-    parents: list[Parent] = []
     with transaction.atomic():
         for row in rows[4:]:
             if not isinstance(row[0], (int, float)) or not row[idx["name"]]:
@@ -424,9 +446,9 @@ def bench_floor(path: Path, copy: bool = False) -> None:
                 schooling="primary",
                 care_arrangement="grandparents",
             )
-            children.append(c)
+            batch[Child].append(c)
             for rel in ("father", "mother"):
-                parents.append(
+                batch[Parent].append(
                     Parent(
                         child=c,
                         relation=rel,
@@ -436,20 +458,39 @@ def bench_floor(path: Path, copy: bool = False) -> None:
                         id_number=row[idx[f"{rel}_id_number"]] or None,
                     )
                 )
+            for member, relation in (
+                ("paternal_grandfather", "grandfather"),
+                ("paternal_grandmother", "grandmother"),
+            ):
+                if row[idx[f"{member}_name"]]:
+                    batch[Grandparent].append(
+                        Grandparent(
+                            child=c, side="paternal", relation=relation, name=row[idx[f"{member}_name"]]
+                        )
+                    )
+            if row[idx["carer_name"]]:
+                batch[Guardian].append(
+                    Guardian(
+                        child=c,
+                        role="carer",
+                        name=row[idx["carer_name"]],
+                        relationship="62",
+                        phone=str(row[idx["carer_phone"]] or ""),
+                    )
+                )
             n += 1
-            if len(children) >= 5000:
-                write(children, parents)
-                children, parents = [], []
-        write(children, parents)
+            if len(batch[Child]) >= 5000:
+                write()
+        write()
     how = "bulk_insert (COPY on PostgreSQL)" if copy else "bulk_create"
-    report(n, time.perf_counter() - t0, f"calamine + {how} (children, parents; encrypted IDs)")
+    report(n, time.perf_counter() - t0, f"calamine + {how} (children, parents, grandparents, carers)")
 
 
 def bench_iie(path: Path, limit: int, with_parents: bool = True) -> None:
     """django-import-export 4 with the resource a Django team would write for this ledger: the child's
     fields, matched on the ID number's blind index, and (the equivalent of what the floor and Shouhu
-    write) the father and mother saved with each new child. `with_parents=False` is the lighter
-    resource of the first runs, child fields only, kept for comparison."""
+    write) the parents, grandparents and carer saved with each new child. `with_parents=False` is the
+    lighter resource of the first runs, child fields only, kept for comparison."""
     import tablib
     from django.db import transaction
     from import_export import fields, resources, widgets
@@ -458,13 +499,18 @@ def bench_iie(path: Path, limit: int, with_parents: bool = True) -> None:
     from shouhu.core.models import Region
     from shouhu.ledger.columns import COLUMNS
     from shouhu.ledger.reader import read_cells
-    from shouhu.registry.models import Child, Parent
+    from shouhu.registry.models import Child, Grandparent, Guardian, Parent
 
     villages = {
         f"{r.parent.name}{r.name}": r.code
         for r in Region.objects.filter(kind__in=("village", "community")).select_related("parent")
     }
-    parent_keys = [f"{rel}_{f}" for rel in ("father", "mother") for f in ("name", "phone", "id_number")]
+    parent_keys = [f"{rel}_{f}" for rel in ("father", "mother") for f in ("name", "phone", "id_number")] + [
+        "paternal_grandfather_name",
+        "paternal_grandmother_name",
+        "carer_name",
+        "carer_phone",
+    ]
 
     class ChildResource(resources.ModelResource):
         village = fields.Field(
@@ -504,6 +550,27 @@ def bench_iie(path: Path, limit: int, with_parents: bool = True) -> None:
         def after_save_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
             if not with_parents:
                 return
+            for member, relation in (
+                ("paternal_grandfather", "grandfather"),
+                ("paternal_grandmother", "grandmother"),
+            ):
+                if row[f"{member}_name"]:
+                    Grandparent.objects.update_or_create(
+                        child=instance,
+                        side="paternal",
+                        relation=relation,
+                        defaults={"name": row[f"{member}_name"]},
+                    )
+            if row["carer_name"]:
+                Guardian.objects.update_or_create(
+                    child=instance,
+                    role="carer",
+                    defaults={
+                        "name": row["carer_name"],
+                        "relationship": "62",
+                        "phone": str(row["carer_phone"] or ""),
+                    },
+                )
             for rel in ("father", "mother"):
                 Parent.objects.update_or_create(
                     child=instance,
@@ -541,7 +608,7 @@ def bench_iie(path: Path, limit: int, with_parents: bool = True) -> None:
     with transaction.atomic():
         result = ChildResource().import_data(ds, dry_run=False, raise_errors=True, use_transactions=False)
     n = len(ds)
-    what = "child, father and mother" if with_parents else "child fields only"
+    what = "child, parents, grandparents, carer" if with_parents else "child fields only"
     report(
         n,
         time.perf_counter() - t0,
