@@ -46,7 +46,7 @@ bench: install
 	$(PY) bench/run.py --children 100000 --backend both
 	$(PY) bench/bench_scan.py --backend postgres
 	$(PY) bench/bench_scan.py --backend sqlite
-	$(PY) bench/bench_ledger.py --rows 100000 --backend both
+	$(PY) bench/bench_ledger.py --rows 100000 --backend both --iie-rows 10000
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3* huey.sqlite3* bench/out

@@ -1,7 +1,7 @@
 """Ledger import/export benchmark (issue 3): Shouhu's import end to end against the floor and
 django-import-export, and the export, on SQLite and/or PostgreSQL.
 
-    .venv/bin/python bench/bench_ledger.py --rows 100000 --backend sqlite|postgres|both [--iie-rows 20000]
+    .venv/bin/python bench/bench_ledger.py --rows 100000 --backend sqlite|postgres|both [--iie-rows 10000]
 
 - The workbook: N rows in the official MCA 2016 layout (title, 填报单位, two-level headers, footer),
   children spread over every village of the Chengkou demo county, both parents away, IDs as text,
@@ -19,7 +19,7 @@ django-import-export, and the export, on SQLite and/or PostgreSQL.
     floor_copy — the same through core.bulkcopy.bulk_insert (COPY on PostgreSQL, bulk_create on SQLite);
     iie     — django-import-export 4 with a ModelResource for Child that also saves the parents,
               grandparents and carer (the same tables as the floor), fed the same rows as a tablib
-              Dataset; run on --iie-rows rows (default 20,000) because it is slow, and compared by rows per second;
+              Dataset; run on --iie-rows rows (default 10,000) because it is slow, and compared by rows per second;
     iie_child — the same resource without the parents (child fields only; the first runs' resource);
     export  — `export_ledger` of every child (official layout + summary sheet) after the shouhu run.
 Nothing passes or fails; figures are printed and kept in bench/out/ledger-<backend>.json.
@@ -139,7 +139,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    p.add_argument("--iie-rows", type=int, default=20_000)
+    p.add_argument("--iie-rows", type=int, default=10_000)
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
     p.add_argument(
         "--phases",
@@ -482,7 +482,7 @@ def bench_floor(path: Path, copy: bool = False) -> None:
             if len(batch[Child]) >= 5000:
                 write()
         write()
-    how = "bulk_insert (COPY on PostgreSQL)" if copy else "bulk_create"
+    how = "bulk_insert (COPY / executemany)" if copy else "bulk_create"
     report(n, time.perf_counter() - t0, f"calamine + {how} (children, parents, grandparents, carers)")
 
 
