@@ -7,8 +7,8 @@ then all or nothing in one transaction.
   and the timeline follow; a row that changes nothing is "unchanged" and writes nothing, so the same
   workbook imported twice changes nothing the second time.
 - New children are written set-based by `registry.bulk.bulk_register` (same derived status and events as
-  `child_create`), their grandparents, carer and entrusted guardian by `registry.bulk_family.bulk_family`
-  (same events as the services).
+  `child_create`) with their grandparents, carer and entrusted guardian, which its `child.created`
+  event records.
 - The school (R4.1), the grandparents (R1.1), the carer and the entrusted guardian (R1.3) are columns
   like any other: checked by the registry's own rules (`registry.family_validation`), compared with the
   file on record, and for a child on file written through `guardian_set` / `grandparents_set` when they
@@ -48,7 +48,7 @@ from shouhu.registry.validation import validate_child
 CHUNK = 900  # IN-list size below SQLite's variable limit on old builds
 PROGRESS_EVERY = 1000
 HEALTH_COMPANIONS = ("disability_type", "disability_grade", "illness")
-# The row's family data (R1.1, R1.3): not child fields, written beside the child (bulk_family, services).
+# The row's family data (R1.1, R1.3): not child fields, written beside the child (bulk_register, services).
 FAMILY_KEYS = ("grandparents", *GUARDIAN_PREFIX)
 GRANDPARENT_FIELDS = ("name", "birth_date", "deceased")
 GUARDIAN_FIELDS = ("name", "relationship", "phone", "id_number", "address")
@@ -137,6 +137,7 @@ class Context:
                 names[v].append(r)
         self.by_name = names
         self._schools: Schools | None = None
+        self.converted: dict[tuple[str, Any], Any] = {}  # _convert_cached
         parse.clear_caches()
         codes.clear_cache()
 
@@ -257,6 +258,33 @@ def _cell(row: list[Any], idx: int) -> Any:
     return row[idx] if idx < len(row) else None
 
 
+# Kinds whose reading depends on the cell's text alone: a ledger repeats the same few values (是, 汉族,
+# 小学, 广东省 …) in every row, so each distinct (kind, text) is parsed once per import.
+_REPEATING = ("bool", "sex", "ethnicity", "choice:", "multi:", "code:")
+
+
+def _repeats(kind: str) -> bool:
+    return kind.startswith(_REPEATING)
+
+
+def _convert_cached(cache: dict[tuple[str, Any], Any], kind: str, raw: Any) -> Any:
+    """`_convert` memoised for blanks and the texts of repeating kinds (a ParseError's message is remembered and raised again);
+    lists are copied so that no two rows share one."""
+    if not (raw is None or raw == "" or (type(raw) is str and _repeats(kind))):
+        return _convert(kind, raw)
+    try:
+        value = cache[(kind, raw)]
+    except KeyError:
+        try:
+            value = _convert(kind, raw)
+        except parse.ParseError as exc:
+            value = exc
+        cache[(kind, raw)] = value
+    if isinstance(value, parse.ParseError):
+        raise parse.ParseError(value.message)  # a fresh one: a re-raised instance keeps growing its traceback
+    return list(value) if isinstance(value, list) else value
+
+
 def _convert(kind: str, raw: Any) -> Any:
     if kind == "date":
         return parse.parse_date(raw, month_ok=False)
@@ -294,7 +322,7 @@ def row_input(sheet: Sheet, cells: list[Any], ctx: Context) -> tuple[dict[str, A
             elif col.kind == "date" and col.field == "away_since":
                 values[key] = parse.parse_date(raw, month_ok=True)
             else:
-                values[key] = _convert(col.kind, raw)
+                values[key] = _convert_cached(ctx.converted, col.kind, raw)
         except parse.ParseError as exc:
             errors[key] = exc.message
             values[key] = None
@@ -714,7 +742,6 @@ def _write(
     should_cancel: Callable[[], bool] | None,
 ) -> tuple[int, int]:
     from shouhu.registry.bulk import bulk_register
-    from shouhu.registry.bulk_family import bulk_family
     from shouhu.registry.services import child_update, grandparents_set, guardian_set
 
     new = [o for o in outcomes if o.action == "new"]
@@ -727,13 +754,8 @@ def _write(
         if should_cancel is not None and should_cancel():
             raise Cancelled()
         chunk = new[i : i + step]
-        rows = [o.clean for o in chunk if o.clean]
-        families = [{k: r.pop(k) for k in FAMILY_KEYS if k in r} for r in rows]
+        rows = [o.clean for o in chunk if o.clean]  # with their family (R1.1, R1.3): bulk_register writes it
         saved = bulk_register(actor=actor, rows=rows, today=today)
-        bulk_family(
-            actor=actor,
-            pairs=[(c, f) for c, f in zip(saved, families, strict=True) if any(f.values())],
-        )
         created += len(saved)  # bulk_register raised the unattended alerts of R2.2 already
         for o in chunk:
             o.clean = None  # memory: written

@@ -28,7 +28,8 @@ from shouhu.core.jurisdiction import region_allowed, scope_of
 from shouhu.core.models import Organisation, User
 from shouhu.core.policy import param
 from shouhu.registry import rules
-from shouhu.registry.models import Child, Parent, StatusPeriod
+from shouhu.registry.bulk_family import build_family
+from shouhu.registry.models import Child, Grandparent, Guardian, Parent, StatusPeriod
 from shouhu.registry.services import (
     PARENT_FIELDS,
     DuplicateChild,
@@ -90,8 +91,11 @@ def _check_duplicates(children: list[Child]) -> None:
 def bulk_register(*, actor: User, rows: list[dict[str, Any]], today: date) -> list[Child]:
     """Register already-validated children in one transaction with a constant number of queries.
 
-    Raises ValidationError if a village is outside the actor's edit scope, DuplicateChild if an ID number
-    is already on file (or twice in `rows`). Returns the saved children, in the order of `rows`.
+    A row may carry the child's family beside the file's fields ("grandparents", "carer", "entrusted":
+    see `bulk_family.build_family`); it is written with the child and recorded in its `child.created`
+    event. Raises ValidationError if a village is outside the actor's edit scope or a guardian is
+    invalid, DuplicateChild if an ID number is already on file (or twice in `rows`); nothing is written
+    then. Returns the saved children, in the order of `rows`.
     """
     if not rows:
         return []
@@ -103,12 +107,17 @@ def bulk_register(*, actor: User, rows: list[dict[str, Any]], today: date) -> li
     children: list[Child] = []
     parents: list[Parent] = []
     periods: list[StatusPeriod] = []
+    grandparents: list[Grandparent] = []
+    guardians: list[Guardian] = []
     events: list[EventSpec] = []
     for data in rows:
         child = Child(created_by=actor, created_at=now, updated_at=now)
         _apply(child, data)
         child.school_id = _school_id(data.get("school"))
         plist = _build_parents(child, data.get("parents") or [])
+        gps, gds, family = build_family(child, data)
+        grandparents += gps
+        guardians += gds
 
         facts = facts_of(child, plist)
         decision = rules.evaluate_left_behind(facts, today, age_limit=limit)
@@ -135,11 +144,8 @@ def bulk_register(*, actor: User, rows: list[dict[str, Any]], today: date) -> li
                 recorded_at=now,
             )
         )
-        events.append(
-            child_event(
-                "child.created", child, actor, _("建立档案"), None, child_snapshot(child, plist), at=now
-            )
-        )
+        created = child_snapshot(child, plist) | family
+        events.append(child_event("child.created", child, actor, _("建立档案"), None, created, at=now))
         if decision.left_behind:
             events.append(
                 child_event(
@@ -158,6 +164,8 @@ def bulk_register(*, actor: User, rows: list[dict[str, Any]], today: date) -> li
         bulk_insert(Child, children)
         bulk_insert(Parent, parents)
         bulk_insert(StatusPeriod, periods)
+        bulk_insert(Grandparent, grandparents)
+        bulk_insert(Guardian, guardians)
         record_events(events)
         from shouhu.care.hooks import children_saved  # R2.2: unattended children are alerts at once
 

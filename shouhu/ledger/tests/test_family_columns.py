@@ -24,7 +24,6 @@ from shouhu.ledger.exporter import export_ledger
 from shouhu.ledger.importer import Schools, import_ledger
 from shouhu.ledger.reader import _match, find_header
 from shouhu.ledger.tests.helpers import base_row, id_for, official
-from shouhu.registry.bulk_family import bulk_family
 from shouhu.registry.models import Child, Grandparent, Guardian
 from shouhu.registry.services import grandparents_set, guardian_set
 
@@ -115,13 +114,19 @@ def test_official_layout_imports_school_grandparents_carer_and_entrusted(users: 
     entrusted = Guardian.objects.get(child=kids["王一"], role="entrusted")
     assert (entrusted.relationship, entrusted.phone, entrusted.id_number) == ("81", "02359221234", UNCLE_ID)
 
-    assert verbs(kids["王一"]).count("grandparents.set") == 1
-    assert verbs(kids["王一"]).count("guardian.set") == 2
-    assert "guardian.set" not in verbs(kids["王二"]) and "grandparents.set" not in verbs(kids["王二"])
+    # One write, one event: the file's creation records its family (R11.2).
+    assert "guardian.set" not in verbs(kids["王一"]) and "grandparents.set" not in verbs(kids["王一"])
     assert not Guardian.objects.filter(child__in=[kids["王二"], kids["王三"]]).exists()
-    event = Event.objects.get(child_id=str(kids["王一"].pk), verb="guardian.set", summary="实际照料人")
-    after = event.after or {}
-    assert after["phone"] == "136****6000" and GRANDMA_ID not in str(after)  # masked (R11.3)
+    created = Event.objects.get(child_id=str(kids["王一"].pk), verb="child.created").after or {}
+    assert [(g["side"], g["relation"]) for g in created["grandparents"]] == [
+        ("maternal", "grandfather"),
+        ("paternal", "grandfather"),
+        ("paternal", "grandmother"),
+    ]
+    assert created["carer"]["name"] == "张秀英" and created["entrusted"]["relationship"] == "81"
+    assert created["carer"]["phone"] == "136****6000" and GRANDMA_ID not in str(created)  # masked (R11.3)
+    other = Event.objects.get(child_id=str(kids["王二"].pk), verb="child.created").after or {}
+    assert not {"grandparents", "carer", "entrusted"} & set(other)
 
 
 @pytest.mark.parametrize(
@@ -209,7 +214,8 @@ def test_a_changed_carer_phone_updates_the_guardian_through_the_service(users: d
         and event.before == {"phone": "136****6000"}
         and event.after == {"phone": "139****9000"}
     )
-    assert verbs(child).count("guardian.set") == 3 and "child.updated" not in verbs(child)
+    # the first import recorded the carer in child.created; this change is its own event
+    assert verbs(child).count("guardian.set") == 1 and "child.updated" not in verbs(child)
     child.refresh_from_db()
     assert child.version == 1
     assert Grandparent.objects.filter(child=child).count() == 3
@@ -240,7 +246,8 @@ def test_a_changed_grandparent_and_school_go_through_the_services(users: dict[st
     assert grandparents[("maternal", "grandmother")].name == "李外婆" and len(grandparents) == 4
     event = Event.objects.filter(child_id=str(child.pk), verb="grandparents.set").order_by("-seq").first()
     assert event is not None and len(event.before) == 3 and len(event.after) == 4
-    assert verbs(child).count("child.updated") == 1 and verbs(child).count("guardian.set") == 2
+    # the first import recorded the family in child.created; only the grandparents changed since
+    assert verbs(child).count("child.updated") == 1 and verbs(child).count("guardian.set") == 0
 
 
 @pytest.fixture
@@ -452,11 +459,16 @@ def test_export_reads_the_family_in_one_query(
 # --- set-based writing, one query for the schools -----------------------------------------------------
 
 
-def test_bulk_family_writes_as_the_services_do_in_constant_queries(
+def test_bulk_register_writes_the_family_as_the_services_do_in_constant_queries(
     users: dict[str, Any], make_child: Any
 ) -> None:
-    """R1.1, R1.3: bulk_family's rows and timeline are those of grandparents_set / guardian_set, and its
-    queries do not grow with the number of children."""
+    """R1.1, R1.3: the grandparents and guardians bulk_register writes with a new child are the rows, and
+    its `child.created` event holds the snapshots, that grandparents_set / guardian_set give; its queries
+    do not grow with the number of children."""
+    from shouhu.conftest import child_data
+    from shouhu.registry.bulk import bulk_register
+    from shouhu.registry.validation import validate_child
+
     family = {
         "grandparents": [
             {
@@ -481,35 +493,55 @@ def test_bulk_family_writes_as_the_services_do_in_constant_queries(
     grandparents_set(actor=users["vw"], child=by_service, rows=family["grandparents"])
     guardian_set(actor=users["vw"], child=by_service, role="carer", data=family["carer"])
 
-    def write(n: int) -> tuple[list[Child], int]:
-        kids = [make_child(name=f"乙{n}{i}") for i in range(n)]
+    def write(n: int, start: int) -> tuple[list[Child], int]:
+        rows = [
+            validate_child(
+                child_data(name=f"乙{start + i}", birth_date=date(2014, 3, start + i)), today=TODAY
+            )
+            | family
+            for i in range(n)
+        ]
         with CaptureQueriesContext(connection) as ctx:
-            bulk_family(actor=users["vw"], pairs=[(c, family) for c in kids])
+            kids = bulk_register(actor=users["vw"], rows=rows, today=TODAY)
         return kids, len(ctx.captured_queries)
 
-    (one, *_rest), few = write(2)
-    _kids, many = write(12)
+    (one, *_rest), few = write(2, 1)
+    _kids, many = write(12, 3)
     assert few == many
 
-    def trail(child: Child) -> list[tuple[str, str, Any, Any]]:
-        return [
-            (e.verb, e.summary, e.before, e.after)
-            for e in Event.objects.filter(
-                child_id=str(child.pk), verb__in=["grandparents.set", "guardian.set"]
-            ).order_by("seq")
-        ]
+    def rows_of(child: Child) -> tuple[list[Any], list[Any]]:
+        return (
+            list(child.grandparents.values_list("side", "relation", "name", "birth_date", "deceased")),
+            list(
+                Guardian.objects.filter(child=child).values_list(
+                    "role", "name", "relationship", "phone_index", "id_number_index", "address"
+                )
+            ),
+        )
 
-    assert trail(one) == trail(by_service)
-    assert Guardian.objects.get(child=one).phone_index == blind_index("phone", "13600136000")
+    assert rows_of(one) == rows_of(by_service)
+    assert Guardian.objects.get(child=one).phone == "13600136000"
+    service_events = {
+        e.verb: e.after for e in Event.objects.filter(child_id=str(by_service.pk), verb__endswith=".set")
+    }
+    created = Event.objects.get(child_id=str(one.pk), verb="child.created").after or {}
+    assert created["grandparents"] == service_events["grandparents.set"]
+    assert created["carer"] == service_events["guardian.set"] and "entrusted" not in created
+    assert not Event.objects.filter(child_id=str(one.pk), verb__endswith=".set").exists()
 
 
-def test_bulk_family_refuses_an_invalid_guardian(users: dict[str, Any], make_child: Any) -> None:
-    """R1.3: the same rules as guardian_set; nothing written."""
-    child = make_child()
+def test_bulk_register_refuses_an_invalid_guardian(users: dict[str, Any]) -> None:
+    """R1.3: the same rules as guardian_set; nothing written, not even the child."""
+    from shouhu.conftest import child_data
+    from shouhu.registry.bulk import bulk_register
+    from shouhu.registry.validation import validate_child
+
+    row = validate_child(child_data(name="丙"), today=TODAY) | {"carer": {"name": "张", "relationship": "xx"}}
     before = counts()
     with pytest.raises(ValidationError) as exc:
-        bulk_family(actor=users["vw"], pairs=[(child, {"carer": {"name": "张", "relationship": "xx"}})])
+        bulk_register(actor=users["vw"], rows=[row], today=TODAY)
     assert "carer.relationship" in exc.value.message_dict and counts() == before
+    assert not Child.objects.filter(name="丙").exists()
 
 
 def test_school_names_of_a_file_are_resolved_with_one_query(users: dict[str, Any]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shouhu.ledger import parse
+from shouhu.ledger import importer, parse
+from shouhu.ledger.columns import COLUMNS
 from shouhu.ledger.exporter import neutralise
 
 DAY = dt.date(2010, 5, 3)
@@ -182,3 +184,39 @@ def test_names_lose_only_whitespace(name: str) -> None:
 
     cleaned = clean_name(parse.parse_name(name))
     assert cleaned == "".join(name.split()).replace("\u3000", "")
+
+
+_KINDS = sorted({c.kind for c in COLUMNS if c.kind not in ("village", "school")})
+_CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(
+        ["", " ", "是", "否", "√", "男", "女", "2", "汉族", "01", "土家族", "小学", "祖辈照料", "一般"]
+    ),
+    st.sampled_from(
+        ["广东省", "44", "务工收入", "低保、临时救助", "？", "61", "祖母", "2010.5.3", "13800138000"]
+    ),
+    st.text(max_size=6),
+    st.integers(-5, 50000),
+    st.dates(min_value=dt.date(1900, 1, 1)),
+)
+
+
+def _outcome(fn: Any, *args: Any) -> Any:
+    try:
+        return ("ok", fn(*args))
+    except parse.ParseError as exc:
+        return ("error", exc.message)
+
+
+@pytest.mark.django_db
+@given(st.lists(st.tuples(st.sampled_from(_KINDS), _CELLS), max_size=30))
+def test_memoised_cell_reading_is_the_reading(cells: list[tuple[str, Any]]) -> None:
+    """R1.9: the import's per-import memo of repeated cells gives exactly what reading the cell gives, the
+    second time too (errors included), and never hands two rows the same list."""
+    cache: dict[tuple[str, Any], Any] = {}
+    for kind, raw in cells + cells:
+        expected = _outcome(importer._convert, kind, raw)
+        assert _outcome(importer._convert_cached, cache, kind, raw) == expected
+        if expected[0] == "ok" and isinstance(expected[1], list):
+            first = importer._convert_cached(cache, kind, raw)
+            assert first is not importer._convert_cached(cache, kind, raw)
