@@ -568,27 +568,36 @@ def guardian_set(*, actor: User, child: Child, role: str, data: dict[str, Any]) 
     g = Guardian.objects.filter(child=child, role=role).first()
     before = _guardian_snapshot(g) if g else None
     g = g or Guardian(child=child, role=role)
-    for f in [
-        "name",
-        "relationship",
-        "birth_date",
-        "address",
-        "full_civil_capacity",
-        "no_violence_history",
-        "no_addiction",
-        "no_prior_neglect",
-        "checked_on",
-    ]:
+    fill_guardian(g, clean)
+    g.save()
+    b, a = diff(before, _guardian_snapshot(g))
+    record_events([child_event("guardian.set", child, actor, str(Guardian.Role(role).label), b, a)])
+    return g
+
+
+GUARDIAN_ATTRS = (
+    "name",
+    "relationship",
+    "birth_date",
+    "address",
+    "full_civil_capacity",
+    "no_violence_history",
+    "no_addiction",
+    "no_prior_neglect",
+    "checked_on",
+)
+
+
+def fill_guardian(g: Guardian, clean: dict[str, Any]) -> None:
+    """Validated guardian data onto `g` (`guardian_set`, `bulk_family`): the fields given, the encrypted
+    identifiers and their blind indexes."""
+    for f in GUARDIAN_ATTRS:
         if f in clean:
             setattr(g, f, clean[f])
     g.id_number = clean["id_number"]
     g.id_number_index = blind_index("id", g.id_number) if g.id_number else None
     g.phone = clean["phone"]
     g.phone_index = blind_index("phone", g.phone) if g.phone else ""
-    g.save()
-    b, a = diff(before, _guardian_snapshot(g))
-    record_events([child_event("guardian.set", child, actor, str(Guardian.Role(role).label), b, a)])
-    return g
 
 
 def _guardian_snapshot(g: Guardian) -> dict[str, Any]:
@@ -612,7 +621,16 @@ def _guardian_snapshot(g: Guardian) -> dict[str, Any]:
 def grandparents_set(*, actor: User, child: Child, rows: list[dict[str, Any]]) -> None:
     before = [_gp(g) for g in child.grandparents.all()]
     child.grandparents.all().delete()
-    Grandparent.objects.bulk_create(
+    Grandparent.objects.bulk_create(build_grandparents(child, rows))
+    after = [_gp(g) for g in child.grandparents.all()]
+    if before != after:
+        record_events([child_event("grandparents.set", child, actor, _("祖辈信息"), before, after)])
+
+
+def build_grandparents(child: Child, rows: list[dict[str, Any]]) -> list[Grandparent]:
+    """The grandparents a list of rows records (`grandparents_set`, `bulk_family`), unsaved, in the
+    model's order; a row with neither a name nor "deceased" records nothing (R1.1)."""
+    built = [
         Grandparent(
             child=child,
             side=r["side"],
@@ -623,10 +641,9 @@ def grandparents_set(*, actor: User, child: Child, rows: list[dict[str, Any]]) -
         )
         for r in rows
         if grandparent_recorded(r)
-    )
-    after = [_gp(g) for g in child.grandparents.all()]
-    if before != after:
-        record_events([child_event("grandparents.set", child, actor, _("祖辈信息"), before, after)])
+    ]
+    built.sort(key=lambda g: (g.side, g.relation))  # Grandparent.Meta.ordering
+    return built
 
 
 def _gp(g: Grandparent) -> dict[str, Any]:
