@@ -3,8 +3,9 @@ bulk paths that already hold validated data.
 
 `bulk_register` takes rows in the shape that `validation.validate_child` returns (village a Region,
 id_number normalised or None, parents a list of dicts) and writes them with a fixed number of queries
-whatever the number of rows: the children, their parents, the first status period, the timeline
-events and (through care.hooks.children_saved, the set-based twin of what child_create calls) the
+whatever the number of rows: the children, their parents (and grandparents, carer and entrusted
+guardian when a row gives them, recorded in the `child.created` event), the first status period, the
+timeline events and (through care.hooks.children_saved, the set-based twin of what child_create calls) the
 `unattended` alerts of R2.2. The derived fields come from the same pure rules (`rules.evaluate_left_behind`,
 `rules.evaluate_key_target`) with the same policy parameters as `services.child_create`, so a child
 registered here is indistinguishable from one registered through the form (tested).
