@@ -38,6 +38,7 @@ from shouhu.registry.services import (
     child_event,
     child_snapshot,
     facts_of,
+    status_entered_event,
 )
 
 
@@ -148,17 +149,7 @@ def bulk_register(*, actor: User, rows: list[dict[str, Any]], today: date) -> li
         created = child_snapshot(child, plist) | family
         events.append(child_event("child.created", child, actor, _("建立档案"), None, created, at=now))
         if decision.left_behind:
-            events.append(
-                child_event(
-                    "child.status_entered",
-                    child,
-                    actor,
-                    _("认定为农村留守儿童"),
-                    None,
-                    {"type": child.lb_type, "since": start, "reasons": reasons},
-                    at=now,
-                )
-            )
+            events.append(status_entered_event(child, actor, child.lb_type, start, reasons, at=now))
 
     with transaction.atomic():
         _check_duplicates(children)

@@ -261,6 +261,22 @@ def child_event(
     )
 
 
+def status_entered_event(
+    child: Child, actor: User | None, lb_type: str, since: date, reasons: list[str], at: Any = None
+) -> EventSpec:
+    """The first status period of a new file opening as left-behind (R1.6): `child_create`'s and
+    `bulk_register`'s timeline entry."""
+    return child_event(
+        "child.status_entered",
+        child,
+        actor,
+        _("认定为农村留守儿童"),
+        None,
+        {"type": lb_type, "since": since, "reasons": reasons},
+        at=at,
+    )
+
+
 @transaction.atomic
 def child_create(*, actor: User, data: dict[str, Any], today: date | None = None) -> Child:
     """Register a child (R1.1). Refuses a duplicate with a link to the existing file (R1.7)."""
@@ -469,16 +485,7 @@ def _refresh(
         )
         snapshot["lb_since"] = start if decision.left_behind else None
         if decision.left_behind:
-            events.append(
-                child_event(
-                    "child.status_entered",
-                    child,
-                    actor,
-                    _("认定为农村留守儿童"),
-                    None,
-                    {"type": new_state[1], "since": start, "reasons": reasons},
-                )
-            )
+            events.append(status_entered_event(child, actor, new_state[1], start, reasons))
     elif (current.left_behind, current.type) != new_state:
         when = effective
         if any(r.code == "age_out" for r in decision.reasons):
