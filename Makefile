@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench browser clean
+.PHONY: install run test lint bench browser clean messages
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ bench: install
 	$(PY) bench/bench_scan.py --backend postgres
 	$(PY) bench/bench_scan.py --backend sqlite
 	$(PY) bench/bench_ledger.py --rows 100000 --backend both --iie-rows 10000
+
+# Translations live in each app (shouhu/<app>/locale, zh-hans source, English beside it): collect new
+# strings without line numbers (so branches merge), then compile. Translate the empty msgstr entries.
+messages: install
+	for d in shouhu/*/locale; do app=$$(dirname $$d); \
+	  (cd $$app && ../../$(PY) ../../manage.py makemessages -l en --no-location --no-wrap \
+	     --ignore='tests/*' --ignore='migrations/*' >/dev/null); done
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules >/dev/null
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3* huey.sqlite3* bench/out

@@ -122,7 +122,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # R11.5: Chinese first, English beside it.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "shouhu" / "locale"]
+# Translations live in each app (shouhu/<app>/locale): `make messages` updates and compiles them.
 TIME_ZONE = os.environ.get("SHOUHU_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
