@@ -4,15 +4,26 @@ and a factory for valid child data."""
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from shouhu.core.identity import compose_id_number
 
 # The `browser` fixture of the click-through tests (Debian's Chromium via Playwright).
 pytest_plugins = ["shouhu.browser"]
+
+# Nothing in the suite may depend on the machine's speed: no deadline and no `too_slow` health check,
+# whatever else the two cores are doing. HYPOTHESIS_PROFILE=dev keeps Hypothesis's defaults.
+hypothesis_settings.register_profile(
+    "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _seq = itertools.count(1)
 BASHAN = "500229102000"  # 巴山镇
