@@ -31,6 +31,8 @@ SECRET_KEY = os.environ.get(
 FIELD_ENCRYPTION_KEY = os.environ.get("SHOUHU_FIELD_KEY", "")
 BLIND_INDEX_KEY = os.environ.get("SHOUHU_INDEX_KEY", "")
 AUDIT_SEAL_KEY = os.environ.get("SHOUHU_AUDIT_KEY", "")
+# Generated documents and attachments are encrypted at rest with their own key (core/documents/storage.py).
+FILE_ENCRYPTION_KEY = os.environ.get("SHOUHU_FILE_KEY", "")
 
 ALLOWED_HOSTS = [
     h for h in os.environ.get("SHOUHU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h

@@ -232,6 +232,8 @@ class AccessLog(models.Model):
         REVEAL = "reveal", _("查看完整证件号码")
         EXPORT = "export", _("导出")
         API_READ = "api_read", _("接口读取")
+        DOCUMENT = "document", _("生成/下载文书")
+        DOWNLOAD = "download", _("下载附件")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -285,3 +287,13 @@ class PolicyParameter(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# Generated documents and attachments (R11.6) live in their own module of this app; imported here so
+# Django registers them with the core app.
+from shouhu.core.documents.models import (  # noqa: E402, F401
+    Attachment,
+    AttachmentCategory,
+    GeneratedDocument,
+    StoredFile,
+)

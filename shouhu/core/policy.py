@@ -106,6 +106,17 @@ DEFAULTS: dict[str, tuple[Any, str, str]] = {
         "一次导入台账的最大数据行数，超过即拒收整个文件（请按乡镇或村拆分）",
         "平台运维；城府办发〔2016〕153号 二(一)2 信息台账",
     ),
+    # --- documents and attachments (R11.6, R11.3) ---
+    "attachment_max_bytes": (
+        10 * 1024 * 1024,
+        "单个附件的最大字节数（默认 10 MB），超过即拒收",
+        "平台运维；个人信息保护法第五十一条（最小必要）",
+    ),
+    "attachment_types": (
+        ["pdf", "jpg", "png", "webp", "docx", "xlsx"],
+        "允许上传的附件类型（按文件内容识别）：pdf、jpg、png、webp、docx、xlsx",
+        "平台运维",
+    ),
     "webhook_max_attempts": (6, "外发 Webhook 最多尝试次数（含首次）", "平台运维"),
     "webhook_backoff_seconds": (60, "外发 Webhook 重试的初始间隔（秒），每次加倍", "平台运维"),
 }

@@ -31,4 +31,6 @@ urlpatterns = [
     path("", include("shouhu.care.web_urls")),
     path("", include("shouhu.protection.web_urls")),
     path("", include("shouhu.ledger.web_urls")),
+    # Documents (PDF), attachments and the public verify page (core's document service).
+    path("", include("shouhu.core.documents.web_urls")),
 ]

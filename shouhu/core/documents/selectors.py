@@ -1,0 +1,64 @@
+"""Reads of documents and attachments, always from a record the user was allowed to fetch (owners.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shouhu.core.documents import kinds, owners, sniff
+from shouhu.core.documents.models import Attachment, AttachmentCategory, GeneratedDocument
+
+
+def documents_of(user: Any, owner: owners.OwnerType, record: Any, owner_id: str) -> list[GeneratedDocument]:
+    """The record's issued documents this user may open (copies with full identifiers only for those
+    whose duty covers them)."""
+    qs = GeneratedDocument.objects.filter(owner_type=owner.code, owner_id=owner_id).select_related("issued_by")
+    if not owner.sees_identifiers(user, record):
+        qs = qs.filter(identifiers_shown=False)
+    return list(qs.order_by("-issued_at", "-id"))
+
+
+def kind_label(code: str) -> Any:
+    k = kinds.find(code)
+    return k.label if k else code
+
+
+def attachments_of(owner: owners.OwnerType, owner_id: str) -> list[Attachment]:
+    return list(
+        Attachment.objects.filter(owner_type=owner.code, owner_id=owner_id, removed_at__isnull=True)
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-id")
+    )
+
+
+def category_choices(owner: owners.OwnerType) -> list[tuple[str, Any]]:
+    allowed = owner.categories or tuple(AttachmentCategory.values)
+    return [(c, label) for c, label in AttachmentCategory.choices if c in allowed]
+
+
+def panel(user: Any, owner_code: str, record: Any) -> dict[str, Any]:
+    """What the documents-and-attachments block of a record's page shows (the record is already fetched
+    through the owner's scoped selector by the page's own view)."""
+    from shouhu.core.documents.services import allowed_types, max_upload_bytes
+
+    owner = owners.get(owner_code)
+    owner_id = str(record.pk)
+    available = []
+    for k in kinds.for_owner(owner.code):
+        if not k.may_generate(user, record):
+            continue
+        available.append({"kind": k, "reason": k.unavailable(record)})
+    types = allowed_types()
+    return {
+        "owner": owner,
+        "owner_id": owner_id,
+        "kinds": available,
+        "documents": [
+            {"doc": d, "label": kind_label(d.kind)} for d in documents_of(user, owner, record, owner_id)
+        ],
+        "attachments": attachments_of(owner, owner_id),
+        "may_attach": owner.may_attach(user, record),
+        "categories": category_choices(owner),
+        "max_size": sniff.human_size(max_upload_bytes()),
+        "types": sniff.allowed_labels(types),
+        "accept": ",".join(sorted({sniff.TYPES[t][0] for t in types if t in sniff.TYPES})),
+    }

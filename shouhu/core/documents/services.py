@@ -1,0 +1,342 @@
+"""Every write of documents and attachments (DESIGN principle 2): keyword-only, one transaction, an event
+in the sealed chain; every read of their contents leaves an AccessLog row (R11.2).
+
+Rendering happens before the transaction opens: a PDF takes a fraction of a second to lay out, and the
+write lock (SQLite takes it at BEGIN) is held only for the few rows written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from shouhu.core.documents import kinds, owners, sniff, storage, vcode
+from shouhu.core.documents.models import Attachment, AttachmentCategory, GeneratedDocument
+from shouhu.core.documents.render import DOCUMENT_LANGUAGE, qr_data_uri, render_pdf
+from shouhu.core.events import EventSpec, record_events
+from shouhu.core.models import AccessLog, User
+from shouhu.core.policy import param
+
+VERIFY_PATH = "verify/"
+
+
+def data_digest(data: dict[str, Any]) -> str:
+    """SHA-256 of the printed data in a canonical JSON form (sorted keys, dates as ISO strings)."""
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def issuer_of(kind: kinds.DocumentKind, record: Any, user: User) -> str:
+    if kind.issuer is not None:
+        name = kind.issuer(record, user)
+        if name:
+            return name[:200]
+    if user.organisation_id is not None and user.organisation is not None:
+        return user.organisation.name
+    return _("守护平台")
+
+
+def verify_url(base_url: str, code: str) -> str:
+    return f"{base_url.rstrip('/')}/{VERIFY_PATH}{code}/"
+
+
+def _access(user: User, action: str, child_id: str, detail: str, ip: str | None) -> None:
+    AccessLog.objects.create(user=user, action=action, child_id=child_id, detail=detail[:500], ip=ip)
+
+
+def _unique_code() -> str:
+    for _attempt in range(5):
+        code = vcode.new_code()
+        if not GeneratedDocument.objects.filter(code=code).exists():
+            return code
+    raise RuntimeError("could not draw an unused verification code")  # 75 random bits: never in practice
+
+
+def document_generate(
+    *, actor: User, kind: str, owner_id: Any, base_url: str, ip: str | None = None
+) -> GeneratedDocument:
+    """Render the kind's template for the record and issue it: stored encrypted, sealed in the event
+    chain (who, when, kind, record, data version and hash, the PDF's SHA-256, the verification code) and
+    logged as an access when it prints child data. 404 when the record is missing or out of scope."""
+    k = kinds.get(kind)
+    owner, record = owners.fetch(actor, k.owner_type, owner_id)
+    if not k.may_generate(actor, record):
+        raise PermissionDenied(_("您可以查看该记录，但无权出具这份文书。"))
+    reason = k.unavailable(record)
+    if reason:
+        raise ValidationError({"kind": [reason]})
+    now = timezone.now()
+    reveal = bool(owner.sees_identifiers(actor, record))
+    with translation.override(DOCUMENT_LANGUAGE):  # printed in Chinese whatever the interface language
+        data = k.build(record, kinds.BuildContext(user=actor, reveal=reveal, now=now))
+        label = str(k.label)
+    digest = data_digest(data)
+    code = _unique_code()
+    issuer = issuer_of(k, record, actor)
+    url = verify_url(base_url, code)
+    meta = {
+        "label": label,
+        "code": code,
+        "code_grouped": vcode.grouped(code),
+        "verify_url": url,
+        "verify_page": verify_url(base_url, "").rstrip("/") + "/",
+        "qr": qr_data_uri(url),
+        "issuer": issuer,
+        "issued_at": timezone.localtime(now),
+        "issued_by": actor.full_name or actor.username,
+        "data_version": k.version(record),
+        "data_hash": digest,
+    }
+    pdf, pages = render_pdf(k.template, {"data": data, "doc": meta})
+    sha = hashlib.sha256(pdf).hexdigest()
+    child_id, region = owner.child_id(record), owner.region_code(record)
+    with transaction.atomic():
+        doc = GeneratedDocument.objects.create(
+            code=code,
+            kind=k.code,
+            owner_type=owner.code,
+            owner_id=str(owner_id),
+            child_id=child_id,
+            region_code=region,
+            issuer=issuer,
+            issued_at=now,
+            issued_by=actor,
+            data_version=meta["data_version"],
+            data_hash=digest,
+            sha256=sha,
+            size=len(pdf),
+            pages=pages,
+            identifiers_shown=reveal,
+            content=storage.store(pdf),
+        )
+        record_events([generated_event(doc, actor)])
+        if k.contains_child_data:
+            _access(actor, AccessLog.Action.DOCUMENT, child_id, f"generate {k.code} {code}", ip)
+    return doc
+
+
+def sealed_facts(doc: GeneratedDocument) -> dict[str, Any]:
+    """What the event seals about a document; verification compares the row with it."""
+    return {
+        "code": doc.code,
+        "kind": doc.kind,
+        "owner_type": doc.owner_type,
+        "owner_id": doc.owner_id,
+        "issuer": doc.issuer,
+        "issued_at": doc.issued_at.isoformat(),
+        "issued_by": doc.issued_by_id,
+        "data_version": doc.data_version,
+        "data_hash": doc.data_hash,
+        "sha256": doc.sha256,
+        "size": doc.size,
+        "pages": doc.pages,
+        "identifiers_shown": doc.identifiers_shown,
+    }
+
+
+def generated_event(doc: GeneratedDocument, actor: User) -> EventSpec:
+    k = kinds.find(doc.kind)
+    return EventSpec(
+        verb="document.generated",
+        subject_type="core.document",
+        subject_id=str(doc.pk),
+        actor=actor,
+        child_id=doc.child_id,
+        region_code=doc.region_code,
+        summary=_("生成文书：%(kind)s（验证码 %(code)s）")
+        % {"kind": k.label if k else doc.kind, "code": vcode.grouped(doc.code)},
+        after=sealed_facts(doc),
+        occurred_at=doc.issued_at,
+    )
+
+
+def _document_for(actor: User, document_id: Any) -> tuple[GeneratedDocument, owners.OwnerType, Any]:
+    doc = owners.guarded(lambda: GeneratedDocument.objects.select_related("issued_by").get(pk=document_id))
+    owner, record = owners.fetch(actor, doc.owner_type, doc.owner_id)
+    # A copy printed with full identifiers opens only for users whose duty covers them (R11.3).
+    if doc.identifiers_shown and not owner.sees_identifiers(actor, record):
+        raise Http404("not found")
+    return doc, owner, record
+
+
+def document_get(*, actor: User, document_id: Any) -> GeneratedDocument:
+    return _document_for(actor, document_id)[0]
+
+
+def document_download(
+    *, actor: User, document_id: Any, ip: str | None = None
+) -> tuple[GeneratedDocument, bytes]:
+    """The issued PDF, byte for byte; logged as an access when it prints child data."""
+    doc, _owner, _record = _document_for(actor, document_id)
+    data = storage.load_by_id(doc.content_id)
+    k = kinds.find(doc.kind)
+    if k is None or k.contains_child_data:
+        _access(actor, AccessLog.Action.DOCUMENT, doc.child_id, f"download {doc.kind} {doc.code}", ip)
+    return doc, data
+
+
+# --- attachments -------------------------------------------------------------------------------------
+
+
+def max_upload_bytes() -> int:
+    return int(param("attachment_max_bytes"))
+
+
+def allowed_types() -> list[str]:
+    return [str(t) for t in param("attachment_types")]
+
+
+@transaction.atomic
+def attachment_add(
+    *,
+    actor: User,
+    owner_type: str,
+    owner_id: Any,
+    category: str,
+    filename: str,
+    data: bytes,
+    note: str = "",
+) -> Attachment:
+    """Attach a file to a record: type decided by content, size limited, stored encrypted; an event."""
+    owner, record = owners.fetch(actor, owner_type, owner_id)
+    if not owner.may_attach(actor, record):
+        raise PermissionDenied(_("您可以查看该记录，但无权上传附件。"))
+    errors: dict[str, list[str]] = {}
+    if category not in AttachmentCategory.values or (owner.categories and category not in owner.categories):
+        errors["category"] = [_("请选择附件类别。")]
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
+    if len(note) > 200:
+        errors["note"] = [_("说明最多 200 字。")]
+    try:
+        checked = sniff.check(data, allowed=allowed_types(), max_bytes=max_upload_bytes())
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        checked = None
+    if errors or checked is None:
+        raise ValidationError(errors)
+    att = Attachment.objects.create(
+        owner_type=owner.code,
+        owner_id=str(owner_id),
+        child_id=owner.child_id(record),
+        region_code=owner.region_code(record),
+        category=category,
+        filename=name or f"{category}.{checked.file_type}",
+        note=note.strip(),
+        file_type=checked.file_type,
+        content_type=checked.content_type,
+        size=len(checked.data),
+        sha256=hashlib.sha256(checked.data).hexdigest(),
+        uploaded_by=actor,
+        content=storage.store(checked.data),
+    )
+    record_events(
+        [
+            EventSpec(
+                verb="attachment.added",
+                subject_type="core.attachment",
+                subject_id=str(att.pk),
+                actor=actor,
+                child_id=att.child_id,
+                region_code=att.region_code,
+                summary=_("上传附件：%(category)s") % {"category": att.get_category_display()},
+                # No file name: it may name people, and the chain keeps what it seals forever.
+                after={
+                    "owner_type": att.owner_type,
+                    "owner_id": att.owner_id,
+                    "category": att.category,
+                    "file_type": att.file_type,
+                    "size": att.size,
+                    "sha256": att.sha256,
+                },
+                occurred_at=att.uploaded_at,
+            )
+        ]
+    )
+    return att
+
+
+def _attachment_for(actor: User, attachment_id: Any) -> tuple[Attachment, owners.OwnerType, Any]:
+    att = owners.guarded(lambda: Attachment.objects.get(pk=attachment_id, removed_at__isnull=True))
+    owner, record = owners.fetch(actor, att.owner_type, att.owner_id)
+    return att, owner, record
+
+
+def attachment_get(*, actor: User, attachment_id: Any) -> Attachment:
+    return _attachment_for(actor, attachment_id)[0]
+
+
+def attachment_download(*, actor: User, attachment_id: Any, ip: str | None = None) -> tuple[Attachment, bytes]:
+    """The file's bytes for a user who may see its record (else 404); every download is logged."""
+    att, _owner, _record = _attachment_for(actor, attachment_id)
+    data = storage.load_by_id(att.content_id)
+    _access(actor, AccessLog.Action.DOWNLOAD, att.child_id, f"attachment {att.pk} {att.category}", ip)
+    return att, data
+
+
+@transaction.atomic
+def attachment_remove(*, actor: User, attachment_id: Any, reason: str) -> Attachment:
+    """Withdraw a file uploaded by mistake: its encrypted content is deleted (a wrong child's photo must
+    really go), the row and the sealed event say who removed what and why."""
+    att, owner, record = _attachment_for(actor, attachment_id)
+    if not owner.may_attach(actor, record):
+        raise PermissionDenied(_("您可以查看该记录，但无权删除附件。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("请填写删除原因。")]})
+    stored_id = att.content_id
+    att.removed_at, att.removed_by, att.content = timezone.now(), actor, None
+    att.save(update_fields=["removed_at", "removed_by", "content"])
+    if stored_id is not None:
+        from shouhu.core.documents.models import StoredFile
+
+        StoredFile.objects.filter(pk=stored_id).delete()
+    record_events(
+        [
+            EventSpec(
+                verb="attachment.removed",
+                subject_type="core.attachment",
+                subject_id=str(att.pk),
+                actor=actor,
+                child_id=att.child_id,
+                region_code=att.region_code,
+                summary=_("删除附件：%(category)s") % {"category": att.get_category_display()},
+                before={"sha256": att.sha256, "size": att.size},
+                after={"reason": reason[:200]},
+            )
+        ]
+    )
+    return att
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What a view hands over: the browser's file name and the bytes (read once, already size-capped)."""
+
+    filename: str
+    data: bytes
+
+
+def read_upload(uploaded: Any) -> Upload:
+    """Read an UploadedFile, refusing before reading one byte too many (the limit is policy data)."""
+    limit = max_upload_bytes()
+    if uploaded is None:
+        raise ValidationError({"file": [_("请选择要上传的文件。")]})
+    if uploaded.size is not None and uploaded.size > limit:
+        raise ValidationError(
+            {
+                "file": [
+                    _("文件过大（%(size)s），上限为 %(limit)s。请压缩或分拆后上传。")
+                    % {"size": sniff.human_size(uploaded.size), "limit": sniff.human_size(limit)}
+                ]
+            }
+        )
+    return Upload(filename=getattr(uploaded, "name", "") or "", data=uploaded.read(limit + 1))
