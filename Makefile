@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench browser clean messages
+.PHONY: install run test lint bench browser clean messages docs-deps
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml package.json package-lock.json
 
 install: $(STAMP)
 
-run: install
+run: install docs-deps
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --logins-json demo-logins.json
 	@echo "Shouhu 守护: http://$(HOST)/  (演示账号见上表 / demo logins above; Ctrl-C to stop)"
@@ -32,7 +32,18 @@ browser:
 	  else echo "Chromium is not installed (sudo apt-get install chromium): browser tests will be skipped."; fi; \
 	fi
 
-test: install browser
+# Documents (PDF): WeasyPrint's system libraries (Pango, HarfBuzz), Chinese fonts, and poppler's
+# pdftotext/pdftoppm that the document tests read PDFs with. Installed when we can (root).
+DOCS_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils
+docs-deps:
+	@if ! dpkg -s $(DOCS_DEBS) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing WeasyPrint's libraries, Chinese fonts and poppler-utils for documents…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DOCS_DEBS) >/dev/null; \
+	  else echo "Missing: $(DOCS_DEBS) (sudo apt-get install them): documents cannot be generated."; fi; \
+	fi
+
+test: install browser docs-deps
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null
 	$(PY) -m pytest -q -n 2 --dist loadfile
 

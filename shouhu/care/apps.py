@@ -6,3 +6,7 @@ class CareConfig(AppConfig):
     name = "shouhu.care"
     label = "care"
     verbose_name = _("关爱与预警")
+
+    def ready(self) -> None:
+        # A visit as owner of documents and attachments, and its visit record sheet.
+        from shouhu.care import documents  # noqa: F401

@@ -12,6 +12,9 @@ class ProtectionConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        # Cases, petitions and reports as owners of documents and attachments; the written answer.
+        from shouhu.protection import documents  # noqa: F401
+
         post_migrate.connect(_load, sender=self)
 
 

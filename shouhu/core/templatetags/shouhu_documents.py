@@ -1,4 +1,10 @@
-"""`{% documents_panel "registry.child" child %}`: a record's documents and attachments, on its page."""
+"""Documents and attachments on a record's page (core's document service, R11.6):
+
+    {% load shouhu_documents %}
+    {% documents_panel "registry.child" child %}                 one record
+    {% documents_panels "care.visit" visits as panels %}          many records, two queries
+    {% for v in visits %}{% with panel=panels|panel_for:v %}{% include "documents/_panel.html" %}{% endwith %}{% endfor %}
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from typing import Any
 
 from django import template
 
-from shouhu.core.documents.selectors import panel
+from shouhu.core.documents.selectors import panel, panels
 
 register = template.Library()
 
@@ -17,7 +23,16 @@ def documents_panel(context: template.Context, owner_code: str, record: Any, tit
     return {
         "panel": panel(request.user, owner_code, record),
         "title": title,
-        "next": request.get_full_path(),
         "csrf_token": context.get("csrf_token"),
         "request": request,
     }
+
+
+@register.simple_tag(takes_context=True)
+def documents_panels(context: template.Context, owner_code: str, records: Any) -> dict[str, Any]:
+    return panels(context["request"].user, owner_code, list(records))
+
+
+@register.filter
+def panel_for(panels_by_id: dict[str, Any], record: Any) -> Any:
+    return panels_by_id.get(str(record.pk))
