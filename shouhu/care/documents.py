@@ -23,9 +23,11 @@ from shouhu.registry.models import Rating
 
 def _visit(user: Any, visit_id: str) -> Visit:
     return owners.guarded(
-        lambda: Visit.objects.visible_to(user)
-        .select_related("child__village__parent", "child__school", "recorded_by")
-        .get(pk=int(visit_id))
+        lambda: (
+            Visit.objects.visible_to(user)
+            .select_related("child__village__parent", "child__school", "recorded_by")
+            .get(pk=int(visit_id))
+        )
     )
 
 

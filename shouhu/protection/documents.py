@@ -45,9 +45,9 @@ def _report(user: Any, report_id: str) -> Report:
     """The reporter's own report, or a report whose reporter this user may know (R5.1, R11.1)."""
 
     def get_one() -> Report:
-        report = Report.objects.select_related("case__station", "case__village", "reporter", "reporter_unit").get(
-            Q(pk=report_id) & (Q(reporter=user) | Q(case__in=selectors.visible_cases(user).values("pk")))
-        )
+        report = Report.objects.select_related(
+            "case__station", "case__village", "reporter", "reporter_unit"
+        ).get(Q(pk=report_id) & (Q(reporter=user) | Q(case__in=selectors.visible_cases(user).values("pk"))))
         if report.reporter_id != getattr(user, "pk", None) and not selectors.sees_reporter(user, report.case):
             raise Report.DoesNotExist
         return report
@@ -64,7 +64,9 @@ CASE = owners.register(
         region_code=lambda case: case.village_id,
         url=lambda case: reverse("web:case_detail", args=[case.pk]),
         title=lambda case: str(_("个案 %(number)s") % {"number": case.number}),
-        may_attach=lambda user, case: True,  # everyone the case reaches works on it (police, township, village)
+        may_attach=lambda user, case: (
+            True
+        ),  # everyone the case reaches works on it (police, township, village)
         sees_identifiers=_sees_ids,
         categories=("photo", "certificate", "court_decision", "school_report", "other"),
     )
@@ -78,7 +80,9 @@ PETITION = owners.register(
         child_id=lambda p: str(p.case.child_id),
         region_code=lambda p: p.case.village_id,
         url=lambda p: reverse("web:case_detail", args=[p.case_id]) + "#intervention",
-        title=lambda p: str(_("撤销监护人资格申请（%(court)s，%(date)s）") % {"court": p.court, "date": p.filed_on}),
+        title=lambda p: str(
+            _("撤销监护人资格申请（%(court)s，%(date)s）") % {"court": p.court, "date": p.filed_on}
+        ),
         may_attach=lambda user, p: selectors.may_act(user, p.case, CIVIL_ROLES),
         sees_identifiers=lambda user, p: _sees_ids(user, p.case),
         categories=("court_decision", "certificate", "other"),

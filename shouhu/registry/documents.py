@@ -101,7 +101,9 @@ def _code(list_name: str, value: str) -> str:
 
 def village_committee(child: Child) -> str:
     """The child's village (residents') committee: the unit that issues and verifies the family's papers."""
-    org = Organisation.objects.filter(region_id=child.village_id, kind=OrganisationKind.VILLAGE_COMMITTEE).first()
+    org = Organisation.objects.filter(
+        region_id=child.village_id, kind=OrganisationKind.VILLAGE_COMMITTEE
+    ).first()
     if org is not None:
         return org.name
     village = child.village
@@ -120,7 +122,8 @@ def child_basics(child: Child, ctx: BuildContext) -> dict[str, Any]:
         "age": rules.full_years(child.birth_date, today),
         "ethnicity": _code("ethnicity", child.ethnicity),
         "id_number": _id(child.id_number, ctx.reveal) or ("未登记户口" if not child.hukou_registered else ""),
-        "hukou": ("农村户籍" if child.hukou_rural else "非农村户籍") + (f" · {child.hukou_place}" if child.hukou_place else ""),
+        "hukou": ("农村户籍" if child.hukou_rural else "非农村户籍")
+        + (f" · {child.hukou_place}" if child.hukou_place else ""),
         "township": village.parent.name if village.parent else "",
         "village": village.name,
         "address": child.address,
@@ -151,7 +154,7 @@ def _guardian(g: Guardian | None, ctx: BuildContext) -> dict[str, Any] | None:
         "phone": _phone(g.phone, ctx.reveal),
         "address": g.address,
         "checks": [
-            {"label": str(Guardian._meta.get_field(f).verbose_name), "value": getattr(g, f)}
+            {"label": str(getattr(Guardian._meta.get_field(f), "verbose_name", f)), "value": getattr(g, f)}
             for f in ("full_civil_capacity", "no_violence_history", "no_addiction", "no_prior_neglect")
         ],
         "checked_on": g.checked_on,
@@ -169,10 +172,16 @@ def child_file_data(child: Child, ctx: BuildContext) -> dict[str, Any]:
         if p.deceased:
             state = "已去世"
         elif p.away_for_work:
-            where = f"境外 {p.work_country}" if p.abroad else " ".join(
-                x for x in (_code("province", p.work_province), p.work_city) if x
+            where = (
+                f"境外 {p.work_country}"
+                if p.abroad
+                else " ".join(x for x in (_code("province", p.work_province), p.work_city) if x)
             )
-            state = "外出务工" + (f"（{p.away_since:%Y-%m-%d} 起）" if p.away_since else "") + (f" · {where}" if where else "")
+            state = (
+                "外出务工"
+                + (f"（{p.away_since:%Y-%m-%d} 起）" if p.away_since else "")
+                + (f" · {where}" if where else "")
+            )
         else:
             state = "在家"
         parents.append(
@@ -185,7 +194,8 @@ def child_file_data(child: Child, ctx: BuildContext) -> dict[str, Any]:
                 "state": state,
                 "capacity": "有监护能力"
                 if p.guardianship_capacity
-                else "无监护能力" + (f"（{_code('incapacity_reason', p.incapacity_reason)}）" if p.incapacity_reason else ""),
+                else "无监护能力"
+                + (f"（{_code('incapacity_reason', p.incapacity_reason)}）" if p.incapacity_reason else ""),
             }
         )
     guardians = {g.role: g for g in child.guardians.all()}
@@ -193,7 +203,11 @@ def child_file_data(child: Child, ctx: BuildContext) -> dict[str, Any]:
     return {
         "child": child_basics(child, ctx),
         "health": str(child.get_health_display())
-        + (f" · {_code('disability_type', child.disability_type)} {_code('disability_grade', child.disability_grade)}" if child.disability_type else "")
+        + (
+            f" · {_code('disability_type', child.disability_type)} {_code('disability_grade', child.disability_grade)}"
+            if child.disability_type
+            else ""
+        )
         + (f" · {child.illness}" if child.illness else ""),
         "care_arrangement": str(child.get_care_arrangement_display()),
         "rating": str(child.get_guardianship_rating_display()) if child.guardianship_rating else "未评估",
@@ -281,8 +295,14 @@ def agreement_data(agreement: Agreement, ctx: BuildContext) -> dict[str, Any]:
         "guardian": _guardian(agreement.guardian, ctx),
         "principals": agreement.principals,
         "parents": [
-            {"relation": str(p.get_relation_display()), "name": p.name, "phone": _phone(p.phone, ctx.reveal),
-             "work": " ".join(x for x in (_code("province", p.work_province), p.work_city, p.work_country) if x)}
+            {
+                "relation": str(p.get_relation_display()),
+                "name": p.name,
+                "phone": _phone(p.phone, ctx.reveal),
+                "work": " ".join(
+                    x for x in (_code("province", p.work_province), p.work_city, p.work_country) if x
+                ),
+            }
             for p in child.parents.all()
             if p.name
         ],

@@ -246,7 +246,9 @@ def timeline_entries(child: Child) -> list[dict[str, Any]]:
         if e.verb in ("child.status_entered", "child.status_exited") and isinstance(e.after, dict):
             entry["date"] = e.after.get("date") or e.after.get("since")
             entry["reasons"] = e.after.get("reasons") or []
-        elif e.verb not in ("child.created", "grandparents.set"):
+        elif e.verb not in ("child.created", "grandparents.set") and not e.verb.startswith(
+            ("document.", "attachment.")  # their sealed facts (hashes, ids) are for verification, not reading
+        ):
             entry["changes"] = _changes(e.before, e.after, villages)
         out.append(entry)
     return out

@@ -99,18 +99,22 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 OWNER_PARAMS = [
-    OpenApiParameter("owner_type", str, required=True, description="registry.child, registry.agreement, care.visit, protection.case, protection.petition, protection.report"),
+    OpenApiParameter(
+        "owner_type",
+        str,
+        required=True,
+        description="registry.child, registry.agreement, care.visit, protection.case, protection.petition, protection.report",
+    ),
     OpenApiParameter("owner", str, required=True, description="the record's id"),
 ]
 
 
-def _owner_from_query(request: Request) -> tuple[owners.OwnerType, Any, str]:
+def _owner_from_query(request: Request) -> tuple[owners.OwnerType, Any]:
     owner_type = request.query_params.get("owner_type", "")
     owner_id = request.query_params.get("owner", "")
     if not owner_type or not owner_id:
         raise serializers.ValidationError({"detail": ["请同时给出 owner_type 和 owner（记录的 id）。"]})
-    owner, record = owners.fetch(acting_user(request), owner_type, owner_id)
-    return owner, record, owner_id
+    return owners.fetch(acting_user(request), owner_type, owner_id)
 
 
 def _forbidden(exc: DjangoPermissionDenied) -> PermissionDenied:
@@ -121,16 +125,20 @@ class DocumentListCreate(APIView):
     shouhu_access = "scoped"
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    @extend_schema(parameters=OWNER_PARAMS, responses=DocumentSerializer(many=True), summary="一条记录已出具的文书")
+    @extend_schema(
+        parameters=OWNER_PARAMS, responses=DocumentSerializer(many=True), summary="一条记录已出具的文书"
+    )
     def get(self, request: Request) -> Response:
-        owner, record, owner_id = _owner_from_query(request)
+        owner, record = _owner_from_query(request)
         docs = selectors.documents_of(acting_user(request), owner, record, str(record.pk))
         paginator = Pagination()
         page = paginator.paginate_queryset(docs, request, view=self)  # type: ignore[arg-type]
         return paginator.get_paginated_response(DocumentSerializer(page, many=True).data)
 
     @extend_schema(
-        request=inline_serializer("DocumentGenerate", {"kind": serializers.CharField(), "owner": serializers.CharField()}),
+        request=inline_serializer(
+            "DocumentGenerate", {"kind": serializers.CharField(), "owner": serializers.CharField()}
+        ),
         responses={201: DocumentSerializer},
         summary="生成文书（PDF）",
     )
@@ -162,15 +170,21 @@ class DocumentDetail(APIView):
 
     @extend_schema(responses=DocumentSerializer, summary="文书信息")
     def get(self, request: Request, pk: Any) -> Response:
-        return Response(DocumentSerializer(services.document_get(actor=acting_user(request), document_id=pk)).data)
+        return Response(
+            DocumentSerializer(services.document_get(actor=acting_user(request), document_id=pk)).data
+        )
 
 
 class DocumentPdf(APIView):
     shouhu_access = "scoped"
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY}, summary="下载文书 PDF（记入访问日志）")
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY}, summary="下载文书 PDF（记入访问日志）"
+    )
     def get(self, request: Request, pk: Any) -> Any:
-        doc, data = services.document_download(actor=acting_user(request), document_id=pk, ip=client_ip(request))
+        doc, data = services.document_download(
+            actor=acting_user(request), document_id=pk, ip=client_ip(request)
+        )
         return file_response(data, "application/pdf", document_filename(doc), inline=False)
 
 
@@ -181,7 +195,12 @@ class DocumentKinds(APIView):
         parameters=[OpenApiParameter("owner_type", str, required=False)],
         responses=inline_serializer(
             "DocumentKind",
-            {"code": serializers.CharField(), "label": serializers.CharField(), "owner_type": serializers.CharField(), "description": serializers.CharField()},
+            {
+                "code": serializers.CharField(),
+                "label": serializers.CharField(),
+                "owner_type": serializers.CharField(),
+                "description": serializers.CharField(),
+            },
             many=True,
         ),
         summary="文书类别",
@@ -189,7 +208,12 @@ class DocumentKinds(APIView):
     def get(self, request: Request) -> Response:
         wanted = request.query_params.get("owner_type", "")
         rows = [
-            {"code": k.code, "label": str(k.label), "owner_type": k.owner_type, "description": str(k.description)}
+            {
+                "code": k.code,
+                "label": str(k.label),
+                "owner_type": k.owner_type,
+                "description": str(k.description),
+            }
             for k in kinds.all_kinds()
             if not wanted or k.owner_type == wanted
         ]
@@ -238,10 +262,12 @@ class AttachmentListCreate(APIView):
     shouhu_access = "scoped"
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(parameters=OWNER_PARAMS, responses=AttachmentSerializer(many=True), summary="一条记录的附件")
+    @extend_schema(
+        parameters=OWNER_PARAMS, responses=AttachmentSerializer(many=True), summary="一条记录的附件"
+    )
     def get(self, request: Request) -> Response:
-        owner, _record, owner_id = _owner_from_query(request)
-        rows = selectors.attachments_of(owner, str(_record.pk))
+        owner, record = _owner_from_query(request)
+        rows = selectors.attachments_of(owner, str(record.pk))
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)  # type: ignore[arg-type]
         return paginator.get_paginated_response(AttachmentSerializer(page, many=True).data)
@@ -263,10 +289,11 @@ class AttachmentListCreate(APIView):
         summary="上传附件（按内容识别类型，限制大小，加密保存）",
     )
     def post(self, request: Request) -> Response:
-        data = request.data
+        data: Any = request.data
         owner_type, owner_id = str(data.get("owner_type") or ""), str(data.get("owner") or "")
         if not owner_type or not owner_id:
             raise serializers.ValidationError({"detail": ["请同时给出 owner_type 和 owner（记录的 id）。"]})
+        owners.fetch(acting_user(request), owner_type, owner_id)  # 404 first, whatever the body holds
         try:
             upload = services.read_upload(request.FILES.get("file"))
             att = services.attachment_add(
@@ -288,15 +315,21 @@ class AttachmentDetail(APIView):
 
     @extend_schema(responses=AttachmentSerializer, summary="附件信息")
     def get(self, request: Request, pk: Any) -> Response:
-        return Response(AttachmentSerializer(services.attachment_get(actor=acting_user(request), attachment_id=pk)).data)
+        return Response(
+            AttachmentSerializer(services.attachment_get(actor=acting_user(request), attachment_id=pk)).data
+        )
 
 
 class AttachmentContent(APIView):
     shouhu_access = "scoped"
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, summary="下载附件（记入访问日志）")
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, summary="下载附件（记入访问日志）"
+    )
     def get(self, request: Request, pk: Any) -> Any:
-        att, data = services.attachment_download(actor=acting_user(request), attachment_id=pk, ip=client_ip(request))
+        att, data = services.attachment_download(
+            actor=acting_user(request), attachment_id=pk, ip=client_ip(request)
+        )
         return file_response(data, att.content_type, att.filename, inline=False)
 
 
@@ -317,5 +350,3 @@ class AttachmentRemove(APIView):
         except DjangoPermissionDenied as exc:
             raise _forbidden(exc) from exc
         return Response(AttachmentSerializer(att).data)
-
-

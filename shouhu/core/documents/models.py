@@ -93,7 +93,9 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField(_("大小"))
     sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人"))
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
+    )
     uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
     removed_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
     removed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -11,7 +11,9 @@ from shouhu.core.documents.models import Attachment, AttachmentCategory, Generat
 def documents_of(user: Any, owner: owners.OwnerType, record: Any, owner_id: str) -> list[GeneratedDocument]:
     """The record's issued documents this user may open (copies with full identifiers only for those
     whose duty covers them)."""
-    qs = GeneratedDocument.objects.filter(owner_type=owner.code, owner_id=owner_id).select_related("issued_by")
+    qs = GeneratedDocument.objects.filter(owner_type=owner.code, owner_id=owner_id).select_related(
+        "issued_by"
+    )
     if not owner.sees_identifiers(user, record):
         qs = qs.filter(identifiers_shown=False)
     return list(qs.order_by("-issued_at", "-id"))

@@ -93,7 +93,7 @@ def document_generate(
         "issuer": issuer,
         "issued_at": timezone.localtime(now),
         "issued_by": actor.full_name or actor.username,
-        "data_version": k.version(record),
+        "data_version": str(k.version(record)),
         "data_hash": digest,
     }
     pdf, pages = render_pdf(k.template, {"data": data, "doc": meta})
@@ -104,13 +104,13 @@ def document_generate(
             code=code,
             kind=k.code,
             owner_type=owner.code,
-            owner_id=str(owner_id),
+            owner_id=str(record.pk),
             child_id=child_id,
             region_code=region,
             issuer=issuer,
             issued_at=now,
             issued_by=actor,
-            data_version=meta["data_version"],
+            data_version=str(meta["data_version"]),
             data_hash=digest,
             sha256=sha,
             size=len(pdf),
@@ -225,7 +225,7 @@ def attachment_add(
         raise ValidationError(errors)
     att = Attachment.objects.create(
         owner_type=owner.code,
-        owner_id=str(owner_id),
+        owner_id=str(record.pk),
         child_id=owner.child_id(record),
         region_code=owner.region_code(record),
         category=category,
@@ -274,7 +274,9 @@ def attachment_get(*, actor: User, attachment_id: Any) -> Attachment:
     return _attachment_for(actor, attachment_id)[0]
 
 
-def attachment_download(*, actor: User, attachment_id: Any, ip: str | None = None) -> tuple[Attachment, bytes]:
+def attachment_download(
+    *, actor: User, attachment_id: Any, ip: str | None = None
+) -> tuple[Attachment, bytes]:
     """The file's bytes for a user who may see its record (else 404); every download is logged."""
     att, _owner, _record = _attachment_for(actor, attachment_id)
     data = storage.load_by_id(att.content_id)

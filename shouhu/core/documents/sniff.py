@@ -73,7 +73,14 @@ def _clean_image(data: bytes, fmt: str) -> bytes:
                 upright.save(out, format=fmt, **options)
     except ValidationError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Warning) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Warning,
+    ) as exc:
         raise _refuse(_("图片文件已损坏或不是真正的图片，请重新拍照或导出后上传。")) from exc
     return out.getvalue()
 

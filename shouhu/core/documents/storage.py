@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -39,5 +40,5 @@ def load(stored: StoredFile | None) -> bytes:
         raise ValueError("cannot decrypt a stored file: check SHOUHU_FILE_KEY") from exc
 
 
-def load_by_id(stored_id: object) -> bytes:
+def load_by_id(stored_id: Any) -> bytes:
     return load(StoredFile.objects.filter(pk=stored_id).first())

@@ -38,7 +38,7 @@ def _back(request: HttpRequest, fallback: str = "/") -> HttpResponse:
 
 
 def _flash(request: HttpRequest, exc: ValidationError) -> None:
-    for msgs in (exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]):
+    for msgs in exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]:
         for m in msgs:
             messages.error(request, m)
 
@@ -49,7 +49,9 @@ def file_response(data: bytes, content_type: str, filename: str, *, inline: bool
     response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
     response["Cache-Control"] = "private, no-store"
     # Opened in the browser, a file can run nothing and reach nothing of the site.
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -65,7 +67,11 @@ def document_filename(doc: Any) -> str:
 def document_generate(request: HttpRequest, kind: str, owner_id: str) -> HttpResponse:
     try:
         doc = services.document_generate(
-            actor=acting_user(request), kind=kind, owner_id=owner_id, base_url=base_url(request), ip=client_ip(request)
+            actor=acting_user(request),
+            kind=kind,
+            owner_id=owner_id,
+            base_url=base_url(request),
+            ip=client_ip(request),
         )
     except ValidationError as exc:
         _flash(request, exc)
@@ -87,6 +93,7 @@ def document_download(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def attachment_upload(request: HttpRequest, owner_type: str, owner_id: str) -> HttpResponse:
     user = acting_user(request)
+    owners.fetch(user, owner_type, owner_id)  # 404 out of scope or missing, before anything is read
     try:
         upload = services.read_upload(request.FILES.get("file"))
         att = services.attachment_add(
@@ -113,7 +120,9 @@ def attachment_upload(request: HttpRequest, owner_type: str, owner_id: str) -> H
 @login_required
 @never_cache
 def attachment_download(request: HttpRequest, pk: Any) -> HttpResponse:
-    att, data = services.attachment_download(actor=acting_user(request), attachment_id=pk, ip=client_ip(request))
+    att, data = services.attachment_download(
+        actor=acting_user(request), attachment_id=pk, ip=client_ip(request)
+    )
     inline = att.file_type in ("pdf", "jpg", "png", "webp")
     name = att.filename
     if not name.lower().endswith(f".{att.file_type}"):
@@ -126,7 +135,9 @@ def attachment_download(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def attachment_remove(request: HttpRequest, pk: Any) -> HttpResponse:
     try:
-        services.attachment_remove(actor=acting_user(request), attachment_id=pk, reason=request.POST.get("reason", ""))
+        services.attachment_remove(
+            actor=acting_user(request), attachment_id=pk, reason=request.POST.get("reason", "")
+        )
     except ValidationError as exc:
         _flash(request, exc)
     else:

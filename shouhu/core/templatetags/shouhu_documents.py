@@ -1,9 +1,9 @@
 """Documents and attachments on a record's page (core's document service, R11.6):
 
-    {% load shouhu_documents %}
-    {% documents_panel "registry.child" child %}                 one record
-    {% documents_panels "care.visit" visits as panels %}          many records, two queries
-    {% for v in visits %}{% with panel=panels|panel_for:v %}{% include "documents/_panel.html" %}{% endwith %}{% endfor %}
+{% load shouhu_documents %}
+{% documents_panel "registry.child" child %}                 one record
+{% documents_panels "care.visit" visits as panels %}          many records, two queries
+{% for v in visits %}{% with panel=panels|panel_for:v %}{% include "documents/_panel.html" %}{% endwith %}{% endfor %}
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ register = template.Library()
 
 
 @register.inclusion_tag("documents/_panel.html", takes_context=True)
-def documents_panel(context: template.Context, owner_code: str, record: Any, title: str = "") -> dict[str, Any]:
+def documents_panel(
+    context: template.Context, owner_code: str, record: Any, title: str = ""
+) -> dict[str, Any]:
     request = context["request"]
     return {
         "panel": panel(request.user, owner_code, record),

@@ -69,7 +69,9 @@ kinds.register(
 
 
 def generate(user: Any, code: str = VILLAGE) -> GeneratedDocument:
-    return services.document_generate(actor=user, kind="test.region_sheet", owner_id=code, base_url=BASE, ip="10.0.0.1")
+    return services.document_generate(
+        actor=user, kind="test.region_sheet", owner_id=code, base_url=BASE, ip="10.0.0.1"
+    )
 
 
 # --- verification codes ---------------------------------------------------------------------------------
@@ -109,8 +111,9 @@ def test_generation_is_sealed_in_the_chain_stored_encrypted_and_logged(users):
     assert b"%PDF" not in raw and raw != pdf  # encrypted at rest
     event = Event.objects.get(subject_type="core.document", subject_id=str(doc.pk))
     assert event.verb == "document.generated" and event.actor_id == users["sup"].pk
-    assert event.after["sha256"] == doc.sha256 and event.after["code"] == doc.code
-    assert event.after["data_version"] == VILLAGE and event.after["data_hash"] == doc.data_hash
+    after = event.after or {}
+    assert after["sha256"] == doc.sha256 and after["code"] == doc.code
+    assert after["data_version"] == VILLAGE and after["data_hash"] == doc.data_hash
     assert event.region_code == VILLAGE
     log = AccessLog.objects.filter(user=users["sup"], action="document").latest("at")
     assert doc.code in log.detail and log.ip == "10.0.0.1"
@@ -129,7 +132,9 @@ def test_out_of_scope_missing_and_unauthorised(users):
     with pytest.raises(Http404):
         generate(users["sup"], code="999999999999")
     with pytest.raises(Http404):
-        services.document_generate(actor=users["sup"], kind="test.region_sheet", owner_id="../etc", base_url=BASE)
+        services.document_generate(
+            actor=users["sup"], kind="test.region_sheet", owner_id="../etc", base_url=BASE
+        )
     with pytest.raises(PermissionDenied):
         generate(users["edu"])  # sees the county, may not issue
     assert not GeneratedDocument.objects.exists()
@@ -192,7 +197,11 @@ def test_nothing_half_written_when_the_event_fails(users, monkeypatch):
         raise RuntimeError("chain unavailable")
 
     monkeypatch.setattr(services, "record_events", boom)
-    docs, files, logs = GeneratedDocument.objects.count(), StoredFile.objects.count(), AccessLog.objects.count()
+    docs, files, logs = (
+        GeneratedDocument.objects.count(),
+        StoredFile.objects.count(),
+        AccessLog.objects.count(),
+    )
     with pytest.raises(RuntimeError):
         generate(users["sup"])
     assert GeneratedDocument.objects.count() == docs and StoredFile.objects.count() == files

@@ -107,10 +107,15 @@ def test_child_file_out_of_scope_is_404_and_nothing_is_written(users, make_child
     events, logs = Event.objects.count(), AccessLog.objects.count()
     for user in (users["vw_other"], users["sup_other"], users["leader"], users["nobody"]):
         with pytest.raises(Http404):
-            services.document_generate(actor=user, kind="registry.child_file", owner_id=child.pk, base_url=BASE)
+            services.document_generate(
+                actor=user, kind="registry.child_file", owner_id=child.pk, base_url=BASE
+            )
     with pytest.raises(Http404):
         services.document_generate(
-            actor=users["vw"], kind="registry.child_file", owner_id="00000000-0000-0000-0000-000000000000", base_url=BASE
+            actor=users["vw"],
+            kind="registry.child_file",
+            owner_id="00000000-0000-0000-0000-000000000000",
+            base_url=BASE,
         )
     assert Event.objects.count() == events and AccessLog.objects.count() == logs
 
