@@ -107,7 +107,7 @@ def contacts_of(user: Any, child: Child) -> QuerySet[ParentContact]:
 
 
 def visits_of(user: Any, child: Child) -> QuerySet[Visit]:
-    return Visit.objects.visible_to(user).filter(child=child).select_related("recorded_by")
+    return Visit.objects.visible_to(user).filter(child=child).select_related("recorded_by", "child")
 
 
 def child_care(user: Any, child: Child, at: datetime | None = None) -> dict[str, Any]:

@@ -33,8 +33,9 @@ def attachments_of(owner: owners.OwnerType, owner_id: str) -> list[Attachment]:
 
 
 def category_choices(owner: owners.OwnerType) -> list[tuple[str, Any]]:
-    allowed = owner.categories or tuple(AttachmentCategory.values)
-    return [(c, label) for c, label in AttachmentCategory.choices if c in allowed]
+    """The owner's categories in its own order (the likeliest first), else all of them."""
+    labels = dict(AttachmentCategory.choices)
+    return [(c, labels[c]) for c in (owner.categories or tuple(AttachmentCategory.values)) if c in labels]
 
 
 def panels(user: Any, owner_code: str, records: list[Any]) -> dict[str, dict[str, Any]]:

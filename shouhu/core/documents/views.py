@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from shouhu.core.documents import kinds, owners, services, sniff
+from shouhu.core.documents import kinds, owners, services, sniff, vcode
 from shouhu.core.documents.verify import verify
 from shouhu.core.jurisdiction import acting_user, public, scoped
 
@@ -76,7 +76,7 @@ def document_generate(request: HttpRequest, kind: str, owner_id: str) -> HttpRes
     except ValidationError as exc:
         _flash(request, exc)
         return _back(request)
-    messages.success(request, _("已生成文书，验证码 %(code)s。") % {"code": doc.code})
+    messages.success(request, _("已生成文书，验证码 %(code)s。") % {"code": vcode.grouped(doc.code)})
     return redirect("web:document_download", pk=doc.pk)
 
 
@@ -187,5 +187,6 @@ def verify_page(request: HttpRequest, code: str = "") -> HttpResponse:
         "link": _record_link(request, verdict.document if verdict and verdict.status == "genuine" else None),
     }
     response = render(request, "documents/verify.html", context)
-    response["Referrer-Policy"] = "no-referrer"
+    # The code is in the URL: it never goes to another site (no-referrer would break the form's CSRF check).
+    response["Referrer-Policy"] = "same-origin"
     return response

@@ -12,6 +12,7 @@ from typing import Any
 
 from django import template
 
+from shouhu.core.documents import vcode
 from shouhu.core.documents.selectors import panel, panels
 
 register = template.Library()
@@ -38,3 +39,9 @@ def documents_panels(context: template.Context, owner_code: str, records: Any) -
 @register.filter
 def panel_for(panels_by_id: dict[str, Any], record: Any) -> Any:
     return panels_by_id.get(str(record.pk))
+
+
+@register.filter
+def grouped_code(code: str) -> str:
+    """A verification code as printed: 7K3F-9QX2-MM4T-8ZPA."""
+    return vcode.grouped(code or "")

@@ -12,6 +12,7 @@ from django.urls import reverse
 from PIL import Image
 from rest_framework.test import APIClient
 
+from shouhu.core.documents import vcode
 from shouhu.core.documents.models import Attachment, GeneratedDocument
 from shouhu.core.models import AccessLog
 
@@ -45,7 +46,9 @@ def test_child_page_prints_the_file_and_the_copy_is_logged(users, make_child, lo
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and "no-store" in pdf["Cache-Control"]
     assert AccessLog.objects.filter(action="document").count() == logs + 2  # generated, then opened
-    assert doc.code in client.get(reverse("web:child_detail", args=[child.pk])).content.decode()
+    assert (
+        vcode.grouped(doc.code) in client.get(reverse("web:child_detail", args=[child.pk])).content.decode()
+    )
 
 
 def test_out_of_scope_and_missing_answer_404_on_every_document_page(users, make_child, login):
@@ -232,3 +235,44 @@ def test_openapi_describes_the_document_endpoints(users):
         "/api/v1/attachments/{id}/content/",
     ):
         assert path in schema["paths"], path
+
+
+def test_visit_panels_cost_the_same_queries_for_one_visit_or_many(users, make_child, login):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from shouhu.care.services import visit_log
+    from shouhu.core.documents.services import attachment_add
+
+    child = make_child()
+    client = login(users["vw"])
+
+    def add_visit(n: int) -> None:
+        v, _a = visit_log(
+            actor=users["vw"],
+            child=child,
+            data={"occurred_at": timezone.now() - timedelta(days=n), "findings": {}},
+        )
+        attachment_add(
+            actor=users["vw"],
+            owner_type="care.visit",
+            owner_id=v.pk,
+            category="photo",
+            filename="p.png",
+            data=png_file().read(),
+        )
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("web:care_child", args=[child.pk])).status_code == 200
+        return len(ctx)
+
+    add_visit(1)
+    one = queries()
+    for n in range(2, 7):
+        add_visit(n)
+    assert queries() == one
+    assert client.get(reverse("web:care_child", args=[child.pk])).content.decode().count("upload-form") == 6
