@@ -195,7 +195,6 @@ def allowed_types() -> list[str]:
     return [str(t) for t in param("attachment_types")]
 
 
-@transaction.atomic
 def attachment_add(
     *,
     actor: User,
@@ -206,7 +205,8 @@ def attachment_add(
     data: bytes,
     note: str = "",
 ) -> Attachment:
-    """Attach a file to a record: type decided by content, size limited, stored encrypted; an event."""
+    """Attach a file to a record: type decided by content, size limited, stored encrypted; an event.
+    The file is checked (images decoded and re-encoded) before the write transaction opens."""
     owner, record = owners.fetch(actor, owner_type, owner_id)
     if not owner.may_attach(actor, record):
         raise PermissionDenied(_("您可以查看该记录，但无权上传附件。"))
@@ -223,6 +223,19 @@ def attachment_add(
         checked = None
     if errors or checked is None:
         raise ValidationError(errors)
+    with transaction.atomic():
+        return _attachment_write(actor, owner, record, category, name, note, checked)
+
+
+def _attachment_write(
+    actor: User,
+    owner: owners.OwnerType,
+    record: Any,
+    category: str,
+    name: str,
+    note: str,
+    checked: sniff.Checked,
+) -> Attachment:
     att = Attachment.objects.create(
         owner_type=owner.code,
         owner_id=str(record.pk),

@@ -180,3 +180,21 @@ def test_only_those_who_may_edit_attach_or_remove(users):
     assert Event.objects.filter(verb="attachment.removed", subject_id=str(att.pk)).exists()
     with pytest.raises(Http404):
         services.attachment_download(actor=users["sup"], attachment_id=att.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upload_is_all_or_nothing_outside_the_test_transaction(users, monkeypatch):
+    def boom(specs: Any) -> None:
+        raise RuntimeError("chain unavailable")
+
+    rows, files = Attachment.objects.count(), StoredFile.objects.count()
+    monkeypatch.setattr(services, "record_events", boom)
+    with pytest.raises(RuntimeError):
+        add(users["sup"], png())
+    assert (Attachment.objects.count(), StoredFile.objects.count()) == (rows, files)
+    monkeypatch.undo()
+    att = add(users["sup"], png())
+    assert (
+        Attachment.objects.filter(pk=att.pk).exists()
+        and Event.objects.filter(subject_id=str(att.pk)).exists()
+    )
