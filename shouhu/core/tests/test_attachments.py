@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from shouhu.core.documents import services, sniff, storage
@@ -198,3 +200,26 @@ def test_upload_is_all_or_nothing_outside_the_test_transaction(users, monkeypatc
         Attachment.objects.filter(pk=att.pk).exists()
         and Event.objects.filter(subject_id=str(att.pk)).exists()
     )
+
+
+@given(
+    st.binary(max_size=2048),
+    st.sampled_from(
+        [
+            b"",
+            b"%PDF-1.7\n",
+            b"\xff\xd8\xff\xe0",
+            b"\x89PNG\r\n\x1a\n",
+            b"PK\x03\x04",
+            b"RIFF\x00\x00\x00\x00WEBP",
+        ]
+    ),
+)
+def test_any_bytes_are_accepted_or_refused_with_a_message_never_a_crash(body, prefix):
+    data = prefix + body
+    try:
+        checked = sniff.check(data, allowed=list(sniff.TYPES), max_bytes=100_000)
+    except ValidationError as exc:
+        assert exc.message_dict["file"][0]  # a message that says what to do
+    else:
+        assert checked.file_type in sniff.TYPES and checked.data
