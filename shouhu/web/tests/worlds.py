@@ -114,15 +114,25 @@ def _report(user: User, child: Any) -> Any:
     )
 
 
-def build_world_a(users: dict[str, Any], county: dict[str, Any], *, sentinel: bool = False) -> World:
-    """World A in 巴山镇 (see the module docstring). `sentinel`: plant a unique value in every group."""
+def build_world_a(
+    users: dict[str, Any],
+    county: dict[str, Any],
+    *,
+    sentinel: bool = False,
+    school: Any = None,
+    reports: bool = True,
+) -> World:
+    """World A in 巴山镇 (see the module docstring). `sentinel`: an income source planted too (the code
+    must exist); `school`: the child's school (default 巴山中心小学); `reports`: also one own report and
+    one import job per login that may (the matrix), or only the village worker's report (the sentinel
+    test: a reporter sees the name they typed)."""
     from shouhu.care import services as care
     from shouhu.care.alerts import AlertSpec, open_alert
     from shouhu.protection import services as protection
     from shouhu.registry import family
     from shouhu.registry.services import guardian_set
 
-    school = Organisation.objects.get(name="巴山中心小学")
+    school = school or Organisation.objects.get(name="巴山中心小学")
     data = child_data(
         name="哨兵甲",
         school=school,
@@ -193,6 +203,8 @@ def build_world_a(users: dict[str, Any], county: dict[str, Any], *, sentinel: bo
     world.reports[users["vw"].pk] = report
     for user in users.values():
         forget_access(user)
+        if not reports:
+            continue
         if user.pk not in world.reports and can(user, "report.create"):
             world.reports[user.pk] = _report(user, child)
         if can(user, "ledger.import"):
