@@ -75,12 +75,20 @@ class GrantForm(forms.Form):
         role.choices = grants.grantable_roles(actor)
         region, org = self.fields["region"], self.fields["organisation"]
         assert isinstance(region, forms.ModelChoiceField) and isinstance(org, forms.ModelChoiceField)
-        region.queryset = Region.objects.filter(prefix_q("code", prefixes)).order_by("code")
+        region.queryset = (
+            Region.objects.filter(prefix_q("code", prefixes)).select_related("parent").order_by("code")
+        )
+        region.label_from_instance = _region_label  # type: ignore[method-assign]
         org.queryset = Organisation.objects.filter(prefix_q("region__pk", prefixes)).order_by(
             "region_id", "name"
         )
         for f in self.fields.values():
             f.widget.attrs["class"] = "form-control" if isinstance(f, forms.DateTimeField) else "form-select"
+
+
+def _region_label(r: Region) -> str:
+    township = r.parent.name if r.parent is not None and r.is_village_level else ""
+    return f"{township}{r.name}（{r.code}）"
 
 
 def _managed(request: HttpRequest, pk: Any) -> User:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from shouhu.core import codes
 from shouhu.core.models import Region
+from shouhu.core.visibility import FAMILY, FILE, visibility_of
 from shouhu.registry import selectors
 from shouhu.registry.models import (
     CareArrangement,
@@ -139,9 +140,8 @@ def timeline_entries(user: Any, child: Child, groups: frozenset[str]) -> list[di
         if e.verb in ("child.status_entered", "child.status_exited") and isinstance(entry.after, dict):
             row["date"] = entry.after.get("date") or entry.after.get("since")
             row["reasons"] = entry.after.get("reasons") or []
-        elif e.verb not in ("child.created", "grandparents.set") and not e.verb.startswith(
-            ("case.", "referral.", "guardianship.")
-        ):
+        elif e.verb not in ("child.created", "grandparents.set") and visibility_of(e) in (FILE, FAMILY):
+            # field-by-field changes of the file and the family; other events say it in their summary
             row["changes"] = _changes(entry.before, entry.after, villages)
         out.append(row)
     return out
