@@ -78,7 +78,7 @@ class GrantForm(forms.Form):
         region.queryset = (
             Region.objects.filter(prefix_q("code", prefixes)).select_related("parent").order_by("code")
         )
-        region.label_from_instance = _region_label  # type: ignore[method-assign]
+        region.label_from_instance = _region_label  # type: ignore[method-assign,assignment]
         org.queryset = Organisation.objects.filter(prefix_q("region__pk", prefixes)).order_by(
             "region_id", "name"
         )

@@ -99,7 +99,7 @@ def test_retention_removes_old_rows_and_verification_still_holds(users: dict[str
     assert set(AccessLog.objects.values_list("seq", flat=True)) == {r.seq for r in new}
     assert verify_access_log() == []
     event = Event.objects.get(verb="audit.access_retention")
-    assert event.after["through_seq"] == old[-1].seq and event.visibility == "admin"
+    assert (event.after or {})["through_seq"] == old[-1].seq and event.visibility == "admin"
     assert apply_retention(now) == {"retention_days": 183, "removed": 0}  # idempotent
     assert Event.objects.filter(verb="audit.access_retention").count() == 1
 
@@ -139,7 +139,7 @@ def test_verify_audit_command_covers_the_access_log(rows: list[AccessLog]) -> No
 def test_run_scan_applies_retention_and_writes_a_checkpoint(rows: list[AccessLog]) -> None:
     call_command("run_scan", stdout=StringIO())
     cp = Event.objects.filter(verb="audit.access_checkpoint").get()
-    assert cp.after["last_seq"] == rows[-1].seq
+    assert (cp.after or {})["last_seq"] == rows[-1].seq
     call_command("run_scan", stdout=StringIO())  # nothing new: nothing written
     assert Event.objects.filter(verb="audit.access_checkpoint").count() == 1
 

@@ -105,9 +105,9 @@ def test_identifiers_of_old_events_are_shown_only_to_who_may_see_them(
             before={"id_number": "500229********1234", "name": "时间线"},
             after={"id_number": "500229********5678", "name": "时间线"},
         )
-    edu = [e for e in visible(users["edu"], child) if e.event.verb == "child.updated"][0]
+    edu = next(e for e in visible(users["edu"], child) if e.event.verb == "child.updated")
     assert "id_number" not in (edu.after or {}) and "id_number" not in (edu.before or {})
-    county = [e for e in visible(users["county"], child) if e.event.verb == "child.updated"][0]
+    county = next(e for e in visible(users["county"], child) if e.event.verb == "child.updated")
     assert county.after["id_number"] == "500229********5678"
 
 

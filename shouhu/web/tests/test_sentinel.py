@@ -86,7 +86,10 @@ SENTINELS: dict[str, Any] = {
 
 @pytest.fixture
 def world(users: dict[str, Any], county: dict[str, Any]) -> Any:
+    from shouhu.core import codes
+
     Code.objects.create(list="income_source", code="sentinel_income", name_zh="哨兵收入")
+    codes.clear_cache()  # code lists are cached per process
     school = Organisation.objects.create(
         name="哨兵小学",
         kind=OrganisationKind.SCHOOL,
@@ -96,7 +99,8 @@ def world(users: dict[str, Any], county: dict[str, Any]) -> Any:
     w = build_world_a(users, county, sentinel=True, school=school, reports=False)
     for u in users.values():
         forget_access(u)
-    return w
+    yield w
+    codes.clear_cache()  # the planted code goes with the test's transaction
 
 
 def rendered(user: User, w: Any) -> str:
@@ -150,9 +154,9 @@ def rendered(user: User, w: Any) -> str:
         if r.status_code == 200:
             out.append(r.content.decode())
     for url in apis:
-        r = api.get(url)
-        if r.status_code == 200:
-            out.append(r.content.decode())
+        answer = api.get(url)
+        if answer.status_code == 200:
+            out.append(answer.content.decode())
     return "\n".join(out)
 
 
