@@ -175,24 +175,10 @@ class UserActivity:
     flags: list[Flag] = field(default_factory=list)
 
     @property
-    def files(self) -> int:
-        return sum(d.files for d in self.days.values())
-
-    @property
-    def reveals(self) -> int:
-        return sum(d.reveals for d in self.days.values())
-
-    @property
-    def night(self) -> int:
-        return sum(d.night for d in self.days.values())
-
-    @property
-    def exports(self) -> int:
-        return sum(d.exports for d in self.days.values())
-
-    @property
-    def lookups(self) -> int:
-        return sum(d.lookups for d in self.days.values())
+    def totals(self) -> DayActivity:
+        """The period's sums, field by field."""
+        days = list(self.days.values())
+        return DayActivity(*(sum(getattr(d, f) for d in days) for f in DayActivity.__dataclass_fields__))
 
 
 def night_hour(hour: int, night: tuple[int, int]) -> bool:
@@ -265,4 +251,4 @@ def activity(user: Any, since: datetime, until: datetime) -> list[UserActivity]:
         a = DayActivity(files, reveals, night_reads, exports, lookups)
         ua.days[day] = a
         ua.flags += flags_for(day, a, max_files=max_files, max_reveals=max_reveals)
-    return sorted(out.values(), key=lambda u: (not u.flags, -u.files, u.user.username))
+    return sorted(out.values(), key=lambda u: (not u.flags, -u.totals.files, u.user.username))
