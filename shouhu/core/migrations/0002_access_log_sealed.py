@@ -1,8 +1,10 @@
 """The access log sealed row by row and numbered without gaps (issue 9 part 6), with the count of files
-and the query of each read; events carry a visibility class (part 3).
+and the query of each read; events carry a visibility class (part 3); nobody is a superuser (part 5).
 
 Rows already in the log are numbered in the order they were written and sealed with the audit key at
-migration time, so `verify_audit` holds from the first row on."""
+migration time, so `verify_audit` holds from the first row on. The superuser flag is cleared (it
+bypassed the access model; the former demo administrator had it) and staff status follows the
+configuring role; the operator grants roles with `manage.py grant_role` (docs/operations.md)."""
 
 from datetime import UTC
 
@@ -30,6 +32,22 @@ def seal_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
     head = AccessLogHead(id=1, first_seq=1, last_seq=seq)
     head.mac = mac(["access-head", 1, seq], key)
     head.save()
+
+
+def no_superusers(apps, schema_editor):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    User = apps.get_model("core", "User")
+    RoleAssignment = apps.get_model("core", "RoleAssignment")
+    now = timezone.now()
+    configuring = set(
+        RoleAssignment.objects.filter(role="system_admin", starts_at__lte=now)
+        .exclude(expires_at__lte=now)
+        .values_list("user_id", flat=True)
+    )
+    User.objects.filter(is_superuser=True).update(is_superuser=False)
+    User.objects.exclude(pk__in=configuring).filter(is_staff=True).update(is_staff=False)
+    User.objects.filter(pk__in=configuring).update(is_staff=True)
 
 
 class Migration(migrations.Migration):
@@ -73,6 +91,7 @@ class Migration(migrations.Migration):
             model_name="accesslog", name="mac", field=models.CharField(default="", max_length=64), preserve_default=False
         ),
         migrations.RunPython(seal_existing, migrations.RunPython.noop),
+        migrations.RunPython(no_superusers, migrations.RunPython.noop),
         migrations.AlterField(model_name="accesslog", name="seq", field=models.BigIntegerField(unique=True)),
         migrations.AlterField(
             model_name="accesslog",

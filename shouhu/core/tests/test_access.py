@@ -281,3 +281,13 @@ def test_role_codes_appear_only_in_the_capability_table() -> None:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
     assert len(files) > 50
     assert not found, "role codes outside the capability table:\n" + "\n".join(found)
+
+
+def test_an_access_can_be_narrowed_to_some_capabilities(users: dict[str, Any], kids: dict[str, Child]) -> None:
+    """A long-lived API token issued for one task (issue 10) carries only the capabilities it needs."""
+    full = access_of(fresh(users["county"]))
+    narrow = full.restricted_to(["child.view"])
+    assert narrow.has("child.view") and not narrow.has("child.edit") and not narrow.has("audit.view")
+    assert can(users["county"], "child.view", kids["l"], access=narrow)
+    assert not can(users["county"], "child.edit", kids["l"], access=narrow)
+    assert restrict(Child.objects.all(), users["county"], "child.edit", access=narrow).count() == 0
