@@ -44,7 +44,9 @@ class ReportProgressSerializer(serializers.ModelSerializer):
     case = serializers.CharField(source="case_id", read_only=True)
     number = serializers.CharField(read_only=True)
     state = serializers.CharField(
-        source="progress", read_only=True, help_text="reported（等待受理）| received（已受理）| concluded（已办结）"
+        source="progress",
+        read_only=True,
+        help_text="reported（等待受理）| received（已受理）| concluded（已办结）",
     )
     state_label = serializers.CharField(source="progress_label", read_only=True)
     village = serializers.CharField(source="village_id", read_only=True)

@@ -283,7 +283,9 @@ def test_role_codes_appear_only_in_the_capability_table() -> None:
     assert not found, "role codes outside the capability table:\n" + "\n".join(found)
 
 
-def test_an_access_can_be_narrowed_to_some_capabilities(users: dict[str, Any], kids: dict[str, Child]) -> None:
+def test_an_access_can_be_narrowed_to_some_capabilities(
+    users: dict[str, Any], kids: dict[str, Child]
+) -> None:
     """A long-lived API token issued for one task (issue 10) carries only the capabilities it needs."""
     full = access_of(fresh(users["county"]))
     narrow = full.restricted_to(["child.view"])

@@ -28,7 +28,8 @@ TODAY = date(2026, 3, 15)
 
 
 @pytest.fixture
-def villages(db: Any) -> list[Region]:
+def villages(county: Any) -> list[Region]:
+    """`county` rebuilds the demo county if a transactional test flushed this worker's database."""
     return demo_villages()
 
 
