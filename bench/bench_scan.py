@@ -153,7 +153,7 @@ def load(args: Any) -> dict[str, Any]:
         for cid in refs:
             for _ in range(args.visits_per_child):
                 when = start + timedelta(seconds=rng.randrange(span))
-                yield (cid, when, "routine", "village_worker", "", "{}", "", False, when)
+                yield (cid, when, "routine", "child_director", "", "{}", "", False, when)
 
     contact_cols = "child_id, parent, channel, facilitated_by, occurred_at, note, recorded_at"
     visit_cols = (

@@ -1,25 +1,12 @@
-"""Administrator screens: the semester calendar per year (data, R2.1) and webhook deliveries."""
+"""Administrator screens: the semester calendar per year (data, R2.1). Failed webhook deliveries are on
+the administrator's page in the application (no payloads: they name children)."""
 
 from django.contrib import admin
 
-from shouhu.care.models import Semester, WebhookDelivery
+from shouhu.care.models import Semester
+from shouhu.core.admin import AuditedAdmin
 
 
 @admin.register(Semester)
-class SemesterAdmin(admin.ModelAdmin):
+class SemesterAdmin(AuditedAdmin):
     list_display = ["year", "term", "starts_on", "ends_on"]
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["id", "created_at", "event", "state", "attempts", "last_error"]
-    list_filter = ["state"]
-    readonly_fields = [
-        "created_at",
-        "event",
-        "payload",
-        "attempts",
-        "last_error",
-        "last_attempt_at",
-        "delivered_at",
-    ]

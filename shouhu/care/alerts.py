@@ -15,7 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from shouhu.care.models import Alert
+from shouhu.care.models import Alert, AlertKind
+from shouhu.core import visibility
 from shouhu.core.events import EventSpec, record_events
 from shouhu.core.models import User
 
@@ -40,6 +41,8 @@ def _event(alert: Alert, verb: str, summary: str, at: datetime, actor: User | No
         summary=summary,
         after={"kind": alert.kind, "key": alert.key, "message": alert.message},
         occurred_at=at,
+        # A breached time limit speaks of a protection case: never on the child's timeline (R11.1).
+        visibility=visibility.PROTECTION if alert.kind == AlertKind.DEADLINE_BREACHED else "",
     )
 
 

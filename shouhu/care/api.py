@@ -17,7 +17,9 @@ from rest_framework.response import Response
 
 from shouhu.care import services
 from shouhu.care.models import Alert, AlertKind, ParentContact, Visit
-from shouhu.core.jurisdiction import acting_user
+from shouhu.core.access import can
+from shouhu.core.accesslog import record_read
+from shouhu.core.jurisdiction import acting_user, client_ip
 from shouhu.core.models import User
 from shouhu.registry.api import StrictBooleanFilter
 from shouhu.registry.models import Child, Rating
@@ -113,7 +115,8 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class _ChildRows(mixins.ListModelMixin, generics.GenericAPIView):
-    """Rows about one child: 404 when the child is out of scope or missing; writes through a service."""
+    """Rows about one child: 404 when the child is out of scope or missing; writes through a service.
+    Reading them needs the child's care group; each list read is an access record (R11.2)."""
 
     shouhu_access = "scoped"
     model: Any = None
@@ -128,13 +131,27 @@ class _ChildRows(mixins.ListModelMixin, generics.GenericAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no child in the URL
             return self.model.objects.none()
         return (
-            self.model.objects.visible_to(self.request.user)
+            self.model.objects.restrict(self.request.user, "child.care")
             .filter(child=self.child())
             .select_related("recorded_by")
         )
 
     def get(self, request: Request, child_id: Any) -> Response:
-        return self.list(request)
+        child = self.child()
+        if not can(request.user, "child.care", child):
+            raise PermissionDenied(gettext_lazy("您的角色不查看儿童的关爱记录。"))
+        response = self.list(request)
+        record_read(
+            user=acting_user(request),
+            action="care",
+            child_id=child.pk,
+            region_code=child.village_id,
+            count=1,
+            query=request.query_params,
+            detail=self.model._meta.model_name,
+            ip=client_ip(request),
+        )
+        return response
 
     def post(self, request: Request, child_id: Any) -> Response:
         child = self.child()
@@ -160,6 +177,7 @@ class _ChildRows(mixins.ListModelMixin, generics.GenericAPIView):
     post=extend_schema(summary="登记亲子联系（不得晚于当前时间）"),
 )
 class ContactListCreate(_ChildRows):
+    shouhu_capabilities = {"get": "child.care", "post": "care.contact"}
     serializer_class = ContactSerializer
     model = ParentContact
     service = staticmethod(services.contact_log)
@@ -170,6 +188,7 @@ class ContactListCreate(_ChildRows):
     post=extend_schema(summary="登记走访（发现情况、本次监护评估；发现单独居住即发出无人监护预警）"),
 )
 class VisitListCreate(_ChildRows):
+    shouhu_capabilities = {"get": "child.care", "post": "care.record"}
     serializer_class = VisitSerializer
     model = Visit
     service = staticmethod(services.visit_log)
@@ -193,12 +212,26 @@ class AlertFilterSet(filters.FilterSet):
 @extend_schema_view(list=extend_schema(summary="预警（限本人辖区）"), retrieve=extend_schema(summary="预警"))
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     shouhu_access = "scoped"
+    shouhu_capability = "alert.view"
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
 
     def get_queryset(self) -> QuerySet[Alert]:
         return (
-            Alert.objects.visible_to(self.request.user)
+            Alert.objects.restrict(self.request.user, "alert.view")
             .select_related("assignee", "escalated_to")
             .order_by("-opened_at", "-id")
         )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        results = response.data.get("results", []) if isinstance(response.data, dict) else response.data
+        record_read(
+            user=acting_user(request),
+            action="api_list",
+            count=len({r["child"] for r in results if r.get("child")}),
+            query=request.query_params,
+            detail="alerts",
+            ip=client_ip(request),
+        )
+        return response

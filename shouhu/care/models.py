@@ -5,14 +5,14 @@ Other care models (contacts, visits, assignments …) live beside it in this app
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shouhu.core.jurisdiction import prefix_q, scope_of
+from shouhu.core.access import RestrictedQuerySet
 from shouhu.core.models import Region, User
 
 
@@ -27,10 +27,8 @@ class AlertKind(models.TextChoices):
     GUARDIAN_ADMONISHED = "guardian_admonished", _("监护人多次劝诫仍不改正")
 
 
-class AlertQuerySet(models.QuerySet["Alert"]):
-    def visible_to(self, user: Any) -> AlertQuerySet:
-        """Alerts about places in the user's viewing scope (R11.1); fails closed."""
-        return self.filter(prefix_q("region__pk", scope_of(user).view_prefixes))
+class AlertQuerySet(RestrictedQuerySet["Alert"]):
+    """`Alert.objects.restrict(user, "alert.view")`: alerts about places in the user's region (R11.1)."""
 
     def open(self) -> AlertQuerySet:
         return self.filter(resolved_at__isnull=True)
@@ -82,21 +80,9 @@ class Alert(models.Model):
 # --- family duty and village work (R2, R3) ----------------------------------------------------------
 
 
-_QS = TypeVar("_QS", bound=models.QuerySet[Any])
-
-
-def _child_scoped(qs: _QS, user: Any) -> _QS:
-    from shouhu.core.jurisdiction import child_q
-
-    return qs.filter(
-        child_q(scope_of(user), village_field="child__village_id", school_field="child__school_id")
-    )
-
-
-class ChildRowQuerySet(models.QuerySet[Any]):
-    def visible_to(self, user: Any) -> ChildRowQuerySet:
-        """Rows about a child, seen exactly by those who see the child (R11.1); fails closed."""
-        return _child_scoped(self, user)
+class ChildRowQuerySet(RestrictedQuerySet[Any]):
+    """Rows about a child (contacts, visits, pairings …): reached as the child is (`care/apps.py`), with
+    the capability of what they are — `restrict(user, "child.care")` to read them (R11.1)."""
 
 
 class ParentContact(models.Model):
@@ -147,7 +133,7 @@ class Visit(models.Model):
         FOLLOW_UP = "follow_up", _("随访")
 
     class VisitorRole(models.TextChoices):
-        VILLAGE_WORKER = "village_worker", _("儿童主任")
+        CHILD_DIRECTOR = "child_director", _("儿童主任")
         PARTY_CADRE = "party_cadre", _("党员干部上门家访")
         RESIDENT_CADRE = "resident_cadre", _("驻村干部探访")
         SOCIAL_WORKER = "social_worker", _("专业社会工作者随访")
@@ -156,7 +142,7 @@ class Visit(models.Model):
     occurred_at = models.DateTimeField(_("走访时间"))
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.ROUTINE)
     visitor_role = models.CharField(
-        _("走访人身份"), max_length=20, choices=VisitorRole.choices, default=VisitorRole.VILLAGE_WORKER
+        _("走访人身份"), max_length=20, choices=VisitorRole.choices, default=VisitorRole.CHILD_DIRECTOR
     )
     visitor_name = models.CharField(_("走访人"), max_length=50, blank=True)
     findings = models.JSONField(_("发现情况"), default=dict, blank=True)
@@ -215,7 +201,7 @@ class Admonition(models.Model):
 
     class Body(models.TextChoices):
         VILLAGE_COMMITTEE = "village_committee", _("村（居）民委员会")
-        POLICE = "police", _("公安机关")
+        PUBLIC_SECURITY = "public_security", _("公安机关")
 
     child = models.ForeignKey("registry.Child", on_delete=models.CASCADE, related_name="admonitions")
     kind = models.CharField(_("措施"), max_length=10, choices=Kind.choices)
@@ -238,9 +224,8 @@ class Admonition(models.Model):
         return f"{self.child_id} {self.kind} {self.occurred_at:%Y-%m-%d}"
 
 
-class GuidanceSessionQuerySet(models.QuerySet["GuidanceSession"]):
-    def visible_to(self, user: Any) -> GuidanceSessionQuerySet:
-        return self.filter(prefix_q("village__pk", scope_of(user).view_prefixes))
+class GuidanceSessionQuerySet(RestrictedQuerySet["GuidanceSession"]):
+    """Sessions of the villages in the user's region: `restrict(user, "care.record")`."""
 
 
 class GuidanceSession(models.Model):

@@ -1,8 +1,9 @@
 """Reads of the care module, always starting from the user's scope (R11.1), plus the derived
 responsibility map: who is each village's designated worker, who supervises each township.
 
-Designated worker (R3.4, 三(二)): derived, not typed twice — the user holding an active
-`village_worker` role assignment on the village (the earliest-started one when there are several).
+Designated worker (R3.4, 三(二)): derived, not typed twice — the user holding an active role that
+records village care work (`care.record`) on the village itself (the earliest-started one when there
+are several); the township supervisor: the user supervising villages (`care.supervise`) on a township.
 A village with none is flagged by the scan (`no_designated_worker`).
 """
 
@@ -26,12 +27,14 @@ from shouhu.care.models import (
     Semester,
     Visit,
 )
-from shouhu.core.jurisdiction import scope_of
+from shouhu.core.access import access_of, prefix_q, restrict
+from shouhu.core.capabilities import roles_with
 from shouhu.core.models import Region, RegionKind, RoleAssignment
 from shouhu.core.policy import param
 from shouhu.registry.models import Child
 
 VILLAGE_KINDS = (RegionKind.VILLAGE, RegionKind.COMMUNITY)
+TOWNSHIP_KINDS = (RegionKind.SUBDISTRICT, RegionKind.TOWN, RegionKind.TOWNSHIP)
 
 
 # --- responsibility ---------------------------------------------------------------------------------
@@ -41,7 +44,7 @@ def designated_workers(at: datetime) -> dict[str, int]:
     """village code → user id of its designated worker at `at` (one query)."""
     rows = (
         RoleAssignment.objects.active(at)
-        .filter(role="village_worker", region__kind__in=VILLAGE_KINDS, user__is_active=True)
+        .filter(role__in=roles_with("care.record"), region__kind__in=VILLAGE_KINDS, user__is_active=True)
         .order_by("starts_at", "id")
         .values_list("region_id", "user_id")
     )
@@ -55,7 +58,7 @@ def supervisors(at: datetime) -> dict[str, int]:
     """township prefix (9 digits) → user id of its township supervisor at `at` (one query)."""
     rows = (
         RoleAssignment.objects.active(at)
-        .filter(role="township_supervisor", region__isnull=False, user__is_active=True)
+        .filter(role__in=roles_with("care.supervise"), region__kind__in=TOWNSHIP_KINDS, user__is_active=True)
         .order_by("starts_at", "id")
         .values_list("region_id", "user_id")
     )
@@ -86,7 +89,9 @@ def terms_around(on: date) -> list[rules.Term]:
 def alerts_for(
     user: Any, *, child: Any = None, kind: str = "", open_only: bool | None = None
 ) -> QuerySet[Alert]:
-    qs = Alert.objects.visible_to(user).select_related("assignee", "child", "region", "escalated_to")
+    qs = Alert.objects.restrict(user, "alert.view").select_related(
+        "assignee", "child", "region", "escalated_to"
+    )
     if child is not None:
         qs = qs.filter(child_id=child)
     if kind:
@@ -103,11 +108,13 @@ def alerts_for(
 
 
 def contacts_of(user: Any, child: Child) -> QuerySet[ParentContact]:
-    return ParentContact.objects.visible_to(user).filter(child=child).select_related("recorded_by")
+    return (
+        ParentContact.objects.restrict(user, "child.care").filter(child=child).select_related("recorded_by")
+    )
 
 
 def visits_of(user: Any, child: Child) -> QuerySet[Visit]:
-    return Visit.objects.visible_to(user).filter(child=child).select_related("recorded_by", "child")
+    return Visit.objects.restrict(user, "child.care").filter(child=child).select_related("recorded_by", "child")
 
 
 def child_care(user: Any, child: Child, at: datetime | None = None) -> dict[str, Any]:
@@ -146,12 +153,12 @@ def child_care(user: Any, child: Child, at: datetime | None = None) -> dict[str,
         "next_due": due,
         "visit_overdue": due < today,
         "assignments": list(
-            CareAssignment.objects.visible_to(user)
+            CareAssignment.objects.restrict(user, "child.care")
             .filter(child=child)
             .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         ),
-        "admonitions": list(Admonition.objects.visible_to(user).filter(child=child)),
-        "compliance": list(Compliance.objects.visible_to(user).filter(child=child)[:20]),
+        "admonitions": list(Admonition.objects.restrict(user, "child.care").filter(child=child)),
+        "compliance": list(Compliance.objects.restrict(user, "child.care").filter(child=child)[:20]),
         "alerts": list(alerts_for(user, child=child.pk)[:20]),
     }
 
@@ -163,7 +170,7 @@ def today_list(user: Any, at: datetime | None = None, limit: int = 200) -> dict[
     today = timezone.localdate(at)
     tz = timezone.get_current_timezone()
     ws = rules.local_midnight(rules.week_start(today), tz)
-    children = Child.objects.visible_to(user)
+    children = restrict(Child.objects.all(), user, "care.record")
     intervals, kt_days = param("visit_interval_days"), param("visit_interval_key_target_days")
     rows = list(
         children.annotate(
@@ -219,11 +226,10 @@ def village_summary(user: Any, at: datetime | None = None) -> list[dict[str, Any
     today = timezone.localdate(at)
     tz = timezone.get_current_timezone()
     ws = rules.local_midnight(rules.week_start(today), tz)
-    scope = scope_of(user)
-    from shouhu.core.jurisdiction import prefix_q
-
     villages = list(
-        Region.objects.filter(prefix_q("code", scope.view_prefixes), kind__in=VILLAGE_KINDS)
+        Region.objects.filter(
+            prefix_q("code", access_of(user).prefixes("care.supervise")), kind__in=VILLAGE_KINDS
+        )
         .select_related("parent")
         .order_by("code")
     )
@@ -233,7 +239,7 @@ def village_summary(user: Any, at: datetime | None = None) -> list[dict[str, Any
     names = {u.pk: str(u) for u in User.objects.filter(pk__in=set(workers.values()))}
     intervals, kt_days = param("visit_interval_days"), param("visit_interval_key_target_days")
     rows = (
-        Child.objects.visible_to(user)
+        restrict(Child.objects.all(), user, "care.supervise")
         .annotate(
             last_visit=Max("visits__occurred_at", filter=Q(visits__occurred_at__lte=at)),
         )
@@ -294,7 +300,7 @@ def unassigned_children(user: Any, today: date | None = None) -> QuerySet[Child]
         Q(ends_on__isnull=True) | Q(ends_on__gte=today)
     )
     return (
-        Child.objects.visible_to(user)
+        restrict(Child.objects.all(), user, "care.supervise")
         .filter(~Exists(current))
         .select_related("village")
         .order_by("village_id", "name_pinyin")
@@ -303,7 +309,7 @@ def unassigned_children(user: Any, today: date | None = None) -> QuerySet[Child]
 
 def sessions_for(user: Any) -> QuerySet[GuidanceSession]:
     return (
-        GuidanceSession.objects.visible_to(user)
+        GuidanceSession.objects.restrict(user, "care.record")
         .select_related("village")
         .annotate(n_children=Count("children"))
     )
@@ -313,6 +319,6 @@ def unread_notifications(user: Any) -> QuerySet[Notification]:
     """The user's unread messages, about alerts still in their scope (a moved worker sees no old village)."""
     return (
         Notification.objects.filter(user=user, read_at__isnull=True)
-        .filter(alert__in=Alert.objects.visible_to(user))
+        .filter(alert__in=Alert.objects.restrict(user, "alert.view"))
         .select_related("alert")
     )

@@ -27,8 +27,8 @@ from shouhu.care.models import (
     ParentContact,
     Visit,
 )
+from shouhu.core.access import can
 from shouhu.core.events import EventSpec, record_events
-from shouhu.core.jurisdiction import scope_of
 from shouhu.core.models import Region, User
 from shouhu.core.policy import param
 from shouhu.registry import services as registry_services
@@ -72,18 +72,16 @@ def _event(
 
 
 def may_edit(actor: User, child: Child) -> bool:
-    return scope_of(actor).may_edit_in(child.village_id)
+    return can(actor, "care.record", child)
 
 
 def may_log_contact(actor: User, child: Child) -> bool:
-    scope = scope_of(actor)
-    return scope.may_edit_in(child.village_id) or (
-        child.school_id is not None and child.school_id in scope.school_ids
-    )
+    """The village's workers, and a school for its pupils (R2.4: calls the school helped make)."""
+    return can(actor, "care.contact", child)
 
 
 def _require(actor: User, child: Child, allowed: bool) -> None:
-    if not Child.objects.visible_to(actor).filter(pk=child.pk).exists():
+    if not can(actor, "child.view", child):
         raise OutOfScope()
     if not allowed:
         raise PermissionDenied(_("您可以查看该儿童的记录，但无权录入。"))
@@ -163,7 +161,7 @@ def visit_log(
     kind = data.get("kind") or Visit.Kind.ROUTINE
     if kind not in Visit.Kind.values:
         errors.setdefault("kind", []).append(_("走访类型须为定期走访排查、重点对象核查或随访。"))
-    role = data.get("visitor_role") or Visit.VisitorRole.VILLAGE_WORKER
+    role = data.get("visitor_role") or Visit.VisitorRole.CHILD_DIRECTOR
     if role not in Visit.VisitorRole.values:
         errors.setdefault("visitor_role", []).append(_("走访人身份无效。"))
     rating = data.get("guardianship_rating") or ""
@@ -328,8 +326,7 @@ def admonition_add(
     `admonition_window_days`) or serious ones open `guardian_admonished`, assigned to the township
     supervisor for guardianship intervention (R7). Police may record too (they see the child)."""
     now = now or timezone.now()
-    scope = scope_of(actor)
-    _require(actor, child, may_edit(actor, child) or "police" in scope.roles)
+    _require(actor, child, can(actor, "care.admonish", child))
     errors: dict[str, list[str]] = {}
     if data.get("kind") not in Admonition.Kind.values:
         errors.setdefault("kind", []).append(_("措施须为劝诫或制止。"))
@@ -404,8 +401,7 @@ def session_add(*, actor: User, data: dict[str, Any], children: list[Child] | No
     village = data.get("village")
     if isinstance(village, str):
         village = Region.objects.filter(code=village).first()
-    scope = scope_of(actor)
-    if village is None or not scope.may_edit_in(village.code):
+    if village is None or not can(actor, "care.record", village.code):
         errors.setdefault("village", []).append(_("请选择您负责的村（居）。"))
     if data.get("kind") not in GuidanceSession.Kind.values:
         errors.setdefault("kind", []).append(_("请选择活动类型。"))
@@ -427,7 +423,7 @@ def session_add(*, actor: User, data: dict[str, Any], children: list[Child] | No
         attendance=int(data.get("attendance") or 0),
         recorded_by=actor,
     )
-    visible = [c for c in children or [] if Child.objects.visible_to(actor).filter(pk=c.pk).exists()]
+    visible = [c for c in children or [] if can(actor, "care.record", c)]
     s.children.set(visible)
     record_events(
         [
@@ -453,10 +449,10 @@ def session_add(*, actor: User, data: dict[str, Any], children: list[Child] | No
 @transaction.atomic
 def alert_resolve(*, actor: User, alert_id: Any, note: str, now: datetime | None = None) -> Alert:
     """Close an alert by hand with what was done (the scan reopens it if the condition persists)."""
-    alert = Alert.objects.visible_to(actor).filter(pk=alert_id).first()
+    alert = Alert.objects.restrict(actor, "alert.view").filter(pk=alert_id).first()
     if alert is None:
         raise OutOfScope()
-    if not scope_of(actor).may_edit_in(alert.region_id):
+    if not can(actor, "care.record", alert):
         raise PermissionDenied(_("您可以查看该预警，但无权处理。"))
     if not note.strip():
         raise ValidationError({"note": [_("请说明处理情况。")]})

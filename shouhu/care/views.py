@@ -20,7 +20,9 @@ from django.views.decorators.http import require_POST
 from shouhu.care import selectors, services
 from shouhu.care.forms import AdmonitionForm, AssignmentForm, ContactForm, ResolveForm, SessionForm, VisitForm
 from shouhu.care.models import AlertKind, WebhookDelivery
-from shouhu.core.jurisdiction import acting_user, prefix_q, scope_of, scoped
+from shouhu.core.access import access_of, can, prefix_q, require
+from shouhu.core.accesslog import record_read
+from shouhu.core.jurisdiction import acting_user, client_ip, scoped
 from shouhu.core.models import Region
 from shouhu.registry.models import Child
 from shouhu.registry.selectors import get_child
@@ -43,15 +45,31 @@ def _writable(request: HttpRequest, pk: Any, allowed: Any = services.may_edit) -
     return child
 
 
-@scoped
+def _listed(request: HttpRequest, what: str, count: int) -> None:
+    """R11.2: a page that names children is a read (what, how many, with which query)."""
+    record_read(
+        user=acting_user(request),
+        action="list",
+        count=count,
+        query=request.GET,
+        detail=what,
+        ip=client_ip(request),
+    )
+
+
+@scoped("care.record")
 @login_required
 @never_cache
 def today(request: HttpRequest) -> HttpResponse:
     """The village worker's day, most urgent first (R2.1, R3.1)."""
-    return render(request, "care/today.html", selectors.today_list(request.user))
+    context = selectors.today_list(request.user)
+    names = {a.child_id for a in context["alerts"] if a.child_id}
+    names |= {r["id"] for r in context["visits_due"]} | {r["id"] for r in context["no_contact"]}
+    _listed(request, "care_today", len(names))
+    return render(request, "care/today.html", context)
 
 
-@scoped
+@scoped("care.contact", obj="child")
 @login_required
 @never_cache
 def contact_add(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -69,7 +87,7 @@ def contact_add(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, "care/contact_form.html", {"child": child, "form": form})
 
 
-@scoped
+@scoped("care.record", obj="child")
 @login_required
 @never_cache
 def visit_add(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -91,16 +109,21 @@ def visit_add(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, "care/visit_form.html", {"child": child, "form": form})
 
 
-@scoped
+@scoped("child.care", obj="child")
 @login_required
 @never_cache
 def child_care(request: HttpRequest, pk: Any) -> HttpResponse:
     child = get_child(request.user, pk)
     user = acting_user(request)
+    require(user, "child.care", child, _("您的角色不查看儿童的关爱记录。"))
+    record_read(
+        user=user, action="care", child_id=child.pk, region_code=child.village_id, ip=client_ip(request)
+    )
     context = {
         "child": child,
         "may_edit": services.may_edit(user, child),
         "may_log_contact": services.may_log_contact(user, child),
+        "may_admonish": can(user, "care.admonish", child),
         "care": selectors.child_care(user, child),
         "contacts": list(selectors.contacts_of(user, child)[:30]),
         "visits": list(selectors.visits_of(user, child)[:20]),
@@ -111,7 +134,7 @@ def child_care(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, "care/child.html", context)
 
 
-@scoped
+@scoped("care.record", obj="child")
 @login_required
 @require_POST
 def assignment_add(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -127,7 +150,7 @@ def assignment_add(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("web:care_child", pk=child.pk)
 
 
-@scoped
+@scoped("care.admonish", obj="child")
 @login_required
 @require_POST
 def admonition_add(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -149,7 +172,7 @@ def admonition_add(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("web:care_child", pk=child.pk)
 
 
-@scoped
+@scoped("alert.view")
 @login_required
 @never_cache
 def alert_inbox(request: HttpRequest) -> HttpResponse:
@@ -165,7 +188,7 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
         from shouhu.care.models import Notification
 
         Notification.objects.filter(pk__in=[n.pk for n in notes]).update(read_at=timezone.now())
-    scope = scope_of(request.user)
+    _listed(request, "alerts", len({a.child_id for a in page.object_list if a.child_id}))
     return render(
         request,
         "care/alerts.html",
@@ -175,13 +198,13 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
             "show": show,
             "kinds": AlertKind.choices,
             "notes": notes,
-            "can_resolve": bool(scope.edit_prefixes),
+            "can_resolve": access_of(request.user).has("care.record"),
             "resolve_form": ResolveForm(),
         },
     )
 
 
-@scoped
+@scoped("care.record", obj="alert")
 @login_required
 @require_POST
 def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
@@ -200,13 +223,14 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
     return redirect("web:care_alerts")
 
 
-@scoped
+@scoped("care.supervise")
 @login_required
 @never_cache
 def villages(request: HttpRequest) -> HttpResponse:
     """The township supervisor's view (R3.3, R3.4): per village, compliance, coverage, workers."""
     rows = selectors.village_summary(request.user)
     unassigned = selectors.unassigned_children(request.user)
+    _listed(request, "villages", min(unassigned.count(), 100))
     return render(
         request,
         "care/villages.html",
@@ -219,13 +243,13 @@ def villages(request: HttpRequest) -> HttpResponse:
     )
 
 
-@scoped
+@scoped("care.record")
 @login_required
 @never_cache
 def sessions(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request.user)
+    prefixes = access_of(request.user).prefixes("care.record")
     villages_ = list(
-        Region.objects.filter(prefix_q("code", scope.edit_prefixes), kind__in=selectors.VILLAGE_KINDS)
+        Region.objects.filter(prefix_q("code", prefixes), kind__in=selectors.VILLAGE_KINDS)
         .order_by("code")
         .values_list("code", "name")
     )
@@ -251,12 +275,11 @@ def sessions(request: HttpRequest) -> HttpResponse:
     )
 
 
-@scoped
+@scoped("config.edit")
 @login_required
 @never_cache
 def webhook_failures(request: HttpRequest) -> HttpResponse:
-    """For the system administrator: gateway deliveries that gave up (no child data beyond the message)."""
-    if not scope_of(request.user).administers:
-        raise Http404
+    """For the system administrator: gateway deliveries that gave up (event, state, attempts, error —
+    never the payload, which names children)."""
     rows = WebhookDelivery.objects.exclude(state="sent").order_by("-created_at")[:200]
     return render(request, "care/webhooks.html", {"rows": rows})

@@ -11,6 +11,7 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
+from shouhu.core.api_audit import AuditAccess, AuditEvents
 from shouhu.core.api_views import DocsView, RegionViewSet, SchemaView, TokenView
 from shouhu.registry.api import ChildViewSet
 
@@ -40,6 +41,8 @@ urlpatterns = _marked(
         path("auth/token/", TokenView.as_view(), name="api-token"),
         path("schema/", SchemaView.as_view(), name="api-schema"),
         path("docs/", DocsView.as_view(), name="api-docs"),
+        path("audit/events/", AuditEvents.as_view(), name="api-audit-events"),
+        path("audit/access/", AuditAccess.as_view(), name="api-audit-access"),
         *router.urls,
         # Each module's routes (alerts, contacts, visits; reports, cases) come from its own api_urls.
         path("", include("shouhu.care.api_urls")),

@@ -16,3 +16,4 @@ class CoreConfig(AppConfig):
         # migrate, so a fresh database and the test database both have it; an administrator's edits are
         # never overwritten.
         post_migrate.connect(load_reference_data, sender=self)
+        from shouhu.core import checks  # noqa: F401 (registers the system checks)

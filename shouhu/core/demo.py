@@ -181,7 +181,8 @@ def _user(
     )
     if created:
         user.password = _hashed(password)
-        user.is_staff = user.is_superuser = staff  # the system administrator configures in /admin/
+        user.is_staff = staff  # the system administrator configures in /admin/: staff, never superuser
+        user.is_superuser = False
         user.save()
         RoleAssignment.objects.create(user=user, role=role, region=region, organisation=organisation)
     scope = region.code if region is not None else (organisation.name if organisation else "")

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from shouhu.core.bulkcopy import bulk_insert
 from shouhu.core.models import AuditChainHead, Event, User
+from shouhu.core.visibility import visibility_of_verb
 
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -45,11 +46,20 @@ class EventSpec:
     before: Any = None
     after: Any = None
     occurred_at: datetime = field(default_factory=timezone.now)
+    # Who may see the event on a timeline (core/visibility.py); left empty, the verb decides.
+    visibility: str = ""
 
 
-def _seal_key() -> bytes:
+def seal_key() -> bytes:
     key = settings.AUDIT_SEAL_KEY or f"shouhu:audit:{settings.SECRET_KEY}"
     return key.encode()
+
+
+def mac(parts: list[Any], key: bytes | None = None) -> str:
+    """The keyed seal (HMAC-SHA256) of a list of JSON values: the events' chain and the access log's rows
+    and head are sealed with it, each with its own layout of parts."""
+    body = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key or seal_key(), body.encode(), hashlib.sha256).hexdigest()
 
 
 def seal(
@@ -66,29 +76,30 @@ def seal(
     before: Any,
     after: Any,
     prev_hash: str,
+    visibility: str = "",
     key: bytes | None = None,
 ) -> str:
-    """`key` defaults to the configured seal key; a batch passes it once instead of per event."""
-    body = json.dumps(
-        [
-            seq,
-            occurred_at.astimezone(UTC).isoformat(),
-            actor_id,
-            verb,
-            subject_type,
-            subject_id,
-            child_id,
-            region_code,
-            summary,
-            before,
-            after,
-            prev_hash,
-        ],
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hmac.new(key or _seal_key(), body.encode(), hashlib.sha256).hexdigest()
+    """`key` defaults to the configured seal key; a batch passes it once instead of per event.
+
+    The visibility class is sealed from the first event that carries one; events recorded before
+    classes existed have none (their class is read from the verb table) and keep their original seal."""
+    parts = [
+        seq,
+        occurred_at.astimezone(UTC).isoformat(),
+        actor_id,
+        verb,
+        subject_type,
+        subject_id,
+        child_id,
+        region_code,
+        summary,
+        before,
+        after,
+        prev_hash,
+    ]
+    if visibility:
+        parts.append(visibility)
+    return mac(parts, key)
 
 
 def seal_event(ev: Event, key: bytes | None = None) -> str:
@@ -106,6 +117,7 @@ def seal_event(ev: Event, key: bytes | None = None) -> str:
         before=ev.before,
         after=ev.after,
         prev_hash=ev.prev_hash,
+        visibility=ev.visibility,
         key=key,
     )
 
@@ -122,7 +134,7 @@ def record_events(specs: Sequence[EventSpec]) -> list[Event]:
     head, _ = AuditChainHead.objects.get_or_create(id=1)
     head = AuditChainHead.objects.select_for_update().get(id=1)
     seq, prev = head.last_seq, head.last_hash
-    key = _seal_key()
+    key = seal_key()
     rows: list[Event] = []
     for spec in specs:
         seq += 1
@@ -141,6 +153,7 @@ def record_events(specs: Sequence[EventSpec]) -> list[Event]:
             before=before,
             after=after,
             prev_hash=prev,
+            visibility=spec.visibility or visibility_of_verb(spec.verb),
         )
         row.hash = digest = seal_event(row, key)
         rows.append(row)
@@ -158,7 +171,7 @@ def verify_chain(events: Iterable[Event]) -> list[str]:
     """Problems found walking the chain in order: a gap in seq, a broken link or a bad seal."""
     problems: list[str] = []
     prev, expected = "0" * 64, 1
-    key = _seal_key()
+    key = seal_key()
     for ev in events:
         if ev.seq != expected:
             problems.append(f"seq {expected}..{ev.seq - 1} missing")

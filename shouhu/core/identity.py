@@ -325,21 +325,26 @@ def id_sex(number: str) -> str:
 
 
 def mask_id_number(number: str | None) -> str | None:
-    """Mask for display (R11.3): 18 digits keep 6 + 4, 15 digits keep 6 + 3.
+    """Mask for display (R11.3, issue 9 part 4): the 6-digit address code only, everything after it
+    hidden — the birth date, all three sequence digits and the check character.
 
-    The 6-digit address code stays visible because staff use it to tell townships apart; the
-    birth date, which identifies the child, is hidden.
+    Why not more: a reader who sees the mask usually sees the birth date and the sex on the same page.
+    Those fix 8 digits and the parity of the last sequence digit; the check character is computed from
+    the rest. With the address code shown, 500 numbers remain possible (1000 sequences, half of them of
+    the right sex), each with its own valid check character; showing the last four characters, as this
+    mask once did, left about 1 in 11 of them — 45 or so, few enough to try one by one
+    (`tests/test_masks.py` enumerates them). The address code stays because staff use it to tell
+    places apart and it is no more than the village on the same page says. A masked value can be
+    masked again (old events stored the former mask): the result is the same.
     """
     if number is None:
         return None
     n = len(number)
-    if n == 18:
-        return f"{number[:6]}{'*' * 8}{number[-4:]}"
-    if n == 15:
-        return f"{number[:6]}{'*' * 6}{number[-3:]}"
+    if n in (15, 18):
+        return f"{number[:6]}{'*' * (n - 6)}"
     # Bad legacy data: show less rather than more.
     if n >= 8:
-        return f"{number[:3]}{'*' * (n - 5)}{number[-2:]}"
+        return f"{number[:3]}{'*' * (n - 3)}"
     return "*" * n
 
 

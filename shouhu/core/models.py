@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shouhu.core.roles import ROLE_CHOICES
+from shouhu.core.capabilities import ROLE_CHOICES
 
 
 class RegionKind(models.TextChoices):
@@ -196,6 +196,9 @@ class Event(models.Model):
     after = models.JSONField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Who may see the event on a timeline (core/visibility.py); sealed with the event. Empty for events
+    # recorded before classes existed: their class is read from the verb.
+    visibility = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["seq"]
@@ -225,30 +228,68 @@ class AuditChainHead(models.Model):
 
 
 class AccessLog(models.Model):
-    """Every view of a child's file, every reveal of an identifier and every export (R11.2, R11.3)."""
+    """Every read of child data (R11.2, R11.3): a file, a list page, a search, a form, an export, a
+    reveal of an identifier, a look-up — with the number of files read and the query.
+
+    Rows are sealed one by one (a keyed MAC over the row and its `seq`) and numbered without gaps, and
+    `AccessLogHead` holds the sealed range still kept: an edited, deleted or forged row is detected by
+    `verify_audit` (core/accesslog.py). Retention removes the oldest rows and moves the range's start.
+    """
 
     class Action(models.TextChoices):
         VIEW = "view", _("查看档案")
-        REVEAL = "reveal", _("查看完整证件号码")
+        LIST = "list", _("浏览列表")
+        SEARCH = "search", _("查找")
+        FORM = "form", _("打开编辑表单")
+        CARE = "care", _("查看关爱记录")
+        CASE = "case", _("查看救助保护个案")
+        REFERRAL = "referral", _("查看转介")
+        REVEAL = "reveal", _("查看完整证件号码或电话")
+        LOOKUP = "lookup", _("证件号码查询")
         EXPORT = "export", _("导出")
-        API_READ = "api_read", _("接口读取")
+        API_READ = "api_read", _("接口读取档案")
+        API_LIST = "api_list", _("接口读取列表")
         DOCUMENT = "document", _("生成/下载文书")
         DOWNLOAD = "download", _("下载附件")
 
+    seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=12, choices=Action.choices)
     child_id = models.CharField(max_length=64, blank=True, db_index=True)
+    region_code = models.CharField(max_length=12, blank=True)
+    count = models.PositiveIntegerField(_("档案数"), default=0)
+    query = models.CharField(_("查询条件"), max_length=500, blank=True)
+    identifiers = models.BooleanField(_("含完整证件号码或电话"), default=False)
     detail = models.CharField(max_length=500, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    mac = models.CharField(max_length=64)
 
     class Meta:
-        ordering = ["-at"]
+        ordering = ["-seq"]
         verbose_name = _("访问日志")
         verbose_name_plural = _("访问日志")
+        indexes = [models.Index(fields=["user", "at"], name="accesslog_user_at")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.child_id}"
+        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.child_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("access log rows are append-only")
+        super().save(*args, **kwargs)
+
+
+class AccessLogHead(models.Model):
+    """The sealed range of access-log rows kept: `first_seq`..`last_seq` (first > last when empty)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    first_seq = models.BigIntegerField(default=1)
+    last_seq = models.BigIntegerField(default=0)
+    mac = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"access log #{self.first_seq}–#{self.last_seq}"
 
 
 class Code(models.Model):

@@ -17,8 +17,8 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from shouhu.core.access import prefix_q, restrict
 from shouhu.core.identity import IdentityError, validate_id_number
-from shouhu.core.jurisdiction import prefix_q
 from shouhu.core.models import Region, User
 from shouhu.registry.models import Child, Guardian, Parent
 
@@ -64,7 +64,7 @@ def _visit_model() -> Any:
 
 def figures(user: User, *, region: Region | None = None) -> list[Figures]:
     """Townships (each with its villages) in the user's view, with their figures."""
-    qs: QuerySet[Child] = Child.objects.visible_to(user)
+    qs: QuerySet[Child] = restrict(Child.objects.all(), user, "ledger.import")
     if region is not None:
         qs = qs.filter(prefix_q("village__pk", (region.prefix,)))
     has_father = Exists(Parent.objects.filter(child=OuterRef("pk"), relation="father"))

@@ -2,8 +2,8 @@
 signature line) or Shouhu's own (one header row), xlsx or csv; the township summary sheet (附件3) whose
 every breakdown sums to its total (勾稽关系, `check_summary`).
 
-Only what the user may see is exported (`Child.objects.visible_to`); identifiers are masked for roles
-that may not see them; every export needs a reason and is logged (`log_access(action="export")`).
+Only the files the user may export are exported (`restrict(user, "ledger.export")`), identifiers masked
+where the user may not see them in full; every export needs a reason and is an access record.
 Text cells that start with = + - @ (or a tab / carriage return) are neutralised with a leading
 apostrophe so that a spreadsheet never runs them as formulas; the import strips it again.
 """
@@ -25,8 +25,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from shouhu.core import codes
+from shouhu.core.access import can, prefix_q, restrict
+from shouhu.core.accesslog import record_read
 from shouhu.core.identity import mask_id_number, mask_phone
-from shouhu.core.jurisdiction import prefix_q, scope_of
 from shouhu.core.models import Organisation, Region, User
 from shouhu.ledger.columns import (
     COLUMNS,
@@ -60,7 +61,7 @@ def neutralise(value: str) -> str:
 def children_for_export(
     user: User, *, region: Region | None = None, status: str = "left_behind"
 ) -> QuerySet[Child]:
-    qs = Child.objects.visible_to(user)
+    qs = restrict(Child.objects.all(), user, "ledger.export")
     if region is not None:
         qs = qs.filter(prefix_q("village__pk", (region.prefix,)))
     if status == "left_behind":
@@ -159,7 +160,7 @@ class _Cells:
     `carer__…`) into cell values: one getter per column, built once; labels memoised."""
 
     def __init__(self, user: User, joined: set[str]) -> None:
-        self.scope = scope_of(user)
+        self.user = user
         self.sees: dict[str, bool] = {}
         self.villages = _village_names()
         self.schools = dict(Organisation.objects.values_list("id", "name"))
@@ -195,7 +196,7 @@ class _Cells:
         try:
             full = self.sees[village]
         except KeyError:
-            full = self.sees[village] = self.scope.sees_identifiers_in(village)
+            full = self.sees[village] = can(self.user, "child.identifiers", village)
         cells: list[Any] = []
         for _member, id_key, getters, blank in self.segments:
             if id_key is not None and (not id_key or child[id_key] is None):  # no such member on record
@@ -415,9 +416,9 @@ def export_ledger(
     ip: str | None = None,
 ) -> int:
     """Write the ledger to `out` (a path or a binary file object); returns the number of children."""
-    from shouhu.registry.services import log_access
-
     reason = (reason or "").strip()
+    if not can(user, "ledger.export"):
+        raise ExportError(_("您的角色不能导出台账。"))
     if not reason:
         raise ExportError(_("导出台账须填写用途（事由），并将记入访问日志。"))
     if layout not in LAYOUTS:
@@ -428,13 +429,9 @@ def export_ledger(
         n = (_write_csv if fmt == "csv" else _write_xlsx)(
             out, user=user, qs=qs, region=region, layout=layout, on=on
         )
-    log_access(
-        user=user,
-        action="export",
-        detail=f"ledger layout={layout} format={fmt} region={region.code if region else '*'} status={status} "
-        f"rows={n} reason={reason}",
-        ip=ip,
-    )
+    query = f"layout={layout}&format={fmt}&region={region.code if region else '*'}&status={status}"
+    full = can(user, "child.identifiers")
+    record_read(user=user, action="export", count=n, query=query, identifiers=full, detail=reason, ip=ip)
     return n
 
 

@@ -16,12 +16,13 @@ then all or nothing in one transaction.
 - By default nothing is written when any row is invalid; `accept_valid` writes the valid rows only.
   A dry run writes nothing. A crash or a cancel inside the write rolls the whole transaction back.
 - Rows for villages outside the user's edit scope are invalid rows (R11.1); a duplicate of a file out of
-  scope says so without revealing it.
+  scope says so without revealing it, and counts against the user's daily duplicate answers
+  (`registry/duplicates.py`): once they are used up, every further row with an ID number is refused
+  with the same message, so an import cannot be used to test numbers against the county.
 """
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,15 +36,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouhu.core import codes
+from shouhu.core.access import can
+from shouhu.core.accesslog import lookups_left
 from shouhu.core.crypto import blind_index
-from shouhu.core.jurisdiction import region_allowed, scope_of
 from shouhu.core.models import Organisation, OrganisationKind, Region, User
 from shouhu.ledger import parse
 from shouhu.ledger.columns import BY_KEY, COLUMNS, GRANDPARENTS, GUARDIAN_PREFIX, PARENT_PREFIX
 from shouhu.ledger.reader import Sheet, UnusableFile, read_ledger
+from shouhu.registry.duplicates import BUDGET_KIND, DuplicateChild, budget_message, similar_names
 from shouhu.registry.family_validation import validate_grandparent, validate_guardian
 from shouhu.registry.models import Child, Guardian, Parent
-from shouhu.registry.services import PARENT_FIELDS, DuplicateChild, _gp, similar_names
+from shouhu.registry.services import PARENT_FIELDS, _gp
 from shouhu.registry.validation import validate_child
 
 CHUNK = 900  # IN-list size below SQLite's variable limit on old builds
@@ -120,7 +123,6 @@ ProgressFn = Callable[[str, int, int], None]
 class Context:
     def __init__(self, actor: User, region: Region | None) -> None:
         self.actor = actor
-        self.scope = scope_of(actor)
         self.region = region
         villages = list(Region.objects.filter(kind__in=("village", "community")).select_related("parent"))
         self.by_code = {r.code: r for r in villages}
@@ -582,7 +584,7 @@ def analyse(
         if clean is not None:
             clean.update(family)
         if clean is not None and not parse_errors and not family_errors:
-            if not region_allowed(ctx.scope, clean["village"].code, for_edit=True):
+            if not can(ctx.actor, "child.create", clean["village"].code):
                 out.errors.append(
                     (
                         "village",
@@ -652,8 +654,8 @@ def _duplicates_in_file(outcomes: list[RowOutcome]) -> None:
 def _match_database(outcomes: list[RowOutcome], actor: User, present: set[str]) -> None:
     """New, changed or unchanged against the files on record, chunk by chunk; only the files that a
     changed row will update are kept in memory."""
-    scope = scope_of(actor)
     valid = [o for o in outcomes if o.clean is not None and not o.errors]
+    budget = [lookups_left(actor, BUDGET_KIND)]  # duplicate answers left today (R11.1, part 8)
     relations = ["parents"]
     if "grandparents" in present:
         relations.append("grandparents")
@@ -663,11 +665,17 @@ def _match_database(outcomes: list[RowOutcome], actor: User, present: set[str]) 
 
     def decide(o: RowOutcome) -> None:
         assert o.clean is not None
+        if o.clean.get("id_number") and budget[0] <= 0:  # whatever the database holds: no oracle
+            o.errors.append(("id_number", budget_message()))
+            o.existing = None
+            return
         if o.existing is None:
             o.action = "new"
             return
-        if not region_allowed(scope, o.existing.village_id, for_edit=True):
+        if not can(actor, "child.edit", o.existing):
             message, _visible = DuplicateChild(o.existing).explain(actor)
+            if _visible is None:
+                budget[0] -= 1
             o.errors.append(("id_number" if o.clean.get("id_number") else "name", message))
             o.existing = None
             return
@@ -859,57 +867,6 @@ def import_ledger(
     return result
 
 
-def error_workbook(result: ImportResult, data: bytes, filename: str) -> bytes:
-    """The original rows (header rows as read, then every data row) plus a column of reasons.
-
-    The file is read again: the import lets go of each row's cells once it is checked (memory)."""
-    import xlsxwriter
-
-    from shouhu.ledger.exporter import neutralise
-
-    sheet = read_ledger(data, filename, max_rows=10**9)
-    reasons: dict[int, list[str]] = defaultdict(list)
-    for e in result.errors:
-        reasons[e["row"]].append(f"{e['column']}：{e['message']}")
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False}
-    )
-    ws = wb.add_worksheet(_("错误报告")[:31])
-    bad = wb.add_format({"bg_color": "#F8D7DA", "text_wrap": True})
-    datefmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    width = sheet.width
-    r = 0
-    for cells in sheet.header_rows:
-        for j, v in enumerate(cells):
-            _put(ws, r, j, v, datefmt)
-        r += 1
-    ws.write_string(r - 1, width, _("错误原因"))
-    for rownum, cells in sheet.rows:
-        for j, v in enumerate(cells):
-            _put(ws, r, j, v, datefmt)
-        if rownum in reasons:
-            ws.write_string(r, width, neutralise("；".join(reasons[rownum])), bad)
-        r += 1
-    ws.set_column(width, width, 60)
-    ws.freeze_panes(len(sheet.header_rows), 0)
-    wb.close()
-    return buf.getvalue()
-
-
-def _put(ws: Any, r: int, c: int, v: Any, datefmt: Any) -> None:
-    from shouhu.ledger.exporter import neutralise
-
-    if v is None or v == "":
-        return
-    if isinstance(v, bool):
-        ws.write_boolean(r, c, v)
-    elif isinstance(v, (int, float)):
-        ws.write_number(r, c, v)
-    elif hasattr(v, "year"):
-        ws.write_datetime(r, c, v, datefmt)
-    else:
-        ws.write_string(r, c, neutralise(str(v)))
-
+from shouhu.ledger.error_report import error_workbook  # noqa: E402 (re-exported; it reads this module's result)
 
 __all__ = ["COLUMNS", "Cancelled", "ImportResult", "UnusableFile", "error_workbook", "import_ledger"]

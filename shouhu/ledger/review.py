@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from shouhu.core.access import access_of, can
 from shouhu.core.events import EventSpec, record_events
-from shouhu.core.jurisdiction import Scope, region_allowed, scope_of
 from shouhu.core.models import Region, User
 from shouhu.ledger.models import LedgerReview, ReviewState, ReviewStep
 
@@ -25,15 +25,15 @@ from shouhu.ledger.models import LedgerReview, ReviewState, ReviewStep
 class Transition:
     source: str
     target: str
-    roles: frozenset[str]
+    capability: str  # held over the township, or (a village's filler) over a village inside it
     label: object
     needs_note: bool = False
 
 
 S = ReviewState
-FILLERS = frozenset({"village_worker", "township_supervisor"})
-TOWNSHIP = frozenset({"township_supervisor"})
-COUNTY = frozenset({"county_admin"})
+FILLERS = "ledger.submit"
+TOWNSHIP = "ledger.review"
+COUNTY = "ledger.approve"
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.FILLING, S.SUBMITTED, FILLERS, gettext_lazy("填报完成，提交乡镇审核")),
     Transition(S.SUBMITTED, S.REVIEWED, TOWNSHIP, gettext_lazy("乡镇审核通过，报县审批")),
@@ -44,19 +44,18 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 
-def _covers(scope: Scope, township: Region, roles: frozenset[str]) -> bool:
-    """The user holds one of `roles` and their region covers the township (or, for a village worker,
-    lies inside it)."""
-    if not scope.roles & roles:
-        return False
-    if region_allowed(scope, township.code, for_edit=False):
+def _covers(user: User, township: Region, capability: str) -> bool:
+    """The user holds `capability` over the township, or (submitting) over a village inside it."""
+    if can(user, capability, township.code):
         return True
-    return "village_worker" in roles and any(p.startswith(township.prefix) for p in scope.edit_prefixes)
+    held = access_of(user).prefixes(capability)
+    return capability == FILLERS and any(p.startswith(township.prefix) for p in held)
 
 
 def allowed(user: User, review: LedgerReview) -> list[Transition]:
-    scope = scope_of(user)
-    return [t for t in TRANSITIONS if t.source == review.state and _covers(scope, review.township, t.roles)]
+    return [
+        t for t in TRANSITIONS if t.source == review.state and _covers(user, review.township, t.capability)
+    ]
 
 
 def review_of(township: Region) -> LedgerReview:

@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from shouhu.core.jurisdiction import acting_user, not_found, region_allowed, scope_of, scoped
+from shouhu.core.access import access_of, can
+from shouhu.core.jurisdiction import acting_user, not_found, scoped
 from shouhu.core.models import Region
 from shouhu.ledger import completeness, live, review
 from shouhu.ledger.exporter import ExportError, export_ledger
@@ -44,8 +45,7 @@ def _ip(request: HttpRequest) -> str | None:
 
 
 def _edit_regions(request: HttpRequest) -> list[Region]:
-    scope = scope_of(request.user)
-    return [r for r in regions_for_filter(scope) if region_allowed(scope, r.code, for_edit=True)]
+    return list(regions_for_filter(request.user, "ledger.import"))
 
 
 class UploadForm(forms.Form):
@@ -94,31 +94,21 @@ class ExportForm(forms.Form):
 
 def _own_job(request: HttpRequest, pk: Any) -> ImportJob:
     job = ImportJob.objects.filter(pk=pk, user=acting_user(request)).select_related("region").first()
-    if job is None or not scope_of(request.user).can_create_children:
+    if job is None or not can(request.user, "ledger.import"):
         raise not_found()
     return job
 
 
-@scoped
+@scoped("ledger.import")
 @login_required
 def ledger_home(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request.user)
-    if not scope.sees_children:
-        raise Http404()
-    jobs = (
-        ImportJob.objects.filter(user=acting_user(request)).defer("content")[:10]
-        if scope.can_create_children
-        else []
-    )
-    return render(request, "ledger/home.html", {"jobs": jobs, "can_import": scope.can_create_children})
+    jobs = ImportJob.objects.filter(user=acting_user(request)).defer("content")[:10]
+    return render(request, "ledger/home.html", {"jobs": jobs, "can_import": True})
 
 
-@scoped
+@scoped("ledger.import")
 @login_required
 def ledger_upload(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request.user)
-    if not scope.can_create_children:
-        raise Http404()
     regions = _edit_regions(request)
     form = UploadForm(request.POST or None, request.FILES or None, regions=regions)
     if request.method == "POST" and form.is_valid():
@@ -136,7 +126,7 @@ def ledger_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "ledger/upload.html", {"form": form})
 
 
-@scoped
+@scoped("ledger.import", obj="import_job")
 @login_required
 @never_cache
 def ledger_job(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -160,7 +150,7 @@ def ledger_job(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, "ledger/job.html", context)
 
 
-@scoped
+@scoped("ledger.import", obj="import_job")
 @login_required
 @require_POST
 def ledger_job_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -175,7 +165,7 @@ def ledger_job_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("web:ledger_job", pk=job.pk)
 
 
-@scoped
+@scoped("ledger.import", obj="import_job")
 @login_required
 @require_POST
 def ledger_job_commit(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -196,7 +186,7 @@ def ledger_job_commit(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("web:ledger_job", pk=job.pk)
 
 
-@scoped
+@scoped("ledger.import", obj="import_job")
 @login_required
 def ledger_job_errors(request: HttpRequest, pk: Any) -> HttpResponse:
     job = _own_job(request, pk)
@@ -217,13 +207,10 @@ def _quote(name: str) -> str:
     return quote(name)
 
 
-@scoped
+@scoped("ledger.export")
 @login_required
 def ledger_export(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request.user)
-    if not scope.sees_children:
-        raise Http404()
-    form = ExportForm(request.POST or None, regions=regions_for_filter(scope))
+    form = ExportForm(request.POST or None, regions=regions_for_filter(request.user, "ledger.export"))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         region = Region.objects.filter(code=d["region"]).first() if d["region"] else None
@@ -257,18 +244,21 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     return render(request, "ledger/export.html", {"form": form})
 
 
+REVIEW_CAPABILITIES = ("ledger.submit", "ledger.review", "ledger.approve")
+
+
 def _townships(request: HttpRequest) -> list[Region]:
-    scope = scope_of(request.user)
-    out = []
-    for r in Region.objects.filter(kind__in=("subdistrict", "town", "township")).order_by("code"):
-        if region_allowed(scope, r.code, for_edit=False) or any(
-            p.startswith(r.prefix) for p in scope.view_prefixes
-        ):
-            out.append(r)
-    return out
+    """Townships whose ledger the user takes part in: over the township, or a village inside it."""
+    access = access_of(request.user)
+    prefixes = [p for c in REVIEW_CAPABILITIES for p in access.prefixes(c)]
+    return [
+        r
+        for r in Region.objects.filter(kind__in=("subdistrict", "town", "township")).order_by("code")
+        if any(r.code.startswith(p) or p.startswith(r.prefix) for p in prefixes)
+    ]
 
 
-@scoped
+@scoped("ledger.import")
 @login_required
 def ledger_review(request: HttpRequest) -> HttpResponse:
     towns = _townships(request)
@@ -290,7 +280,7 @@ def ledger_review(request: HttpRequest) -> HttpResponse:
     return render(request, "ledger/review.html", {"rows": rows})
 
 
-@scoped
+@scoped("ledger.import", obj="township")
 @login_required
 @require_POST
 def ledger_review_transition(request: HttpRequest, code: str) -> HttpResponse:
@@ -313,15 +303,12 @@ def ledger_review_transition(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(reverse("web:ledger_review") + f"#t-{town.code}")
 
 
-@scoped
+@scoped("ledger.import")
 @login_required
 def ledger_completeness(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request.user)
-    if not scope.sees_children:
-        raise Http404()
     code = request.GET.get("region") or ""
     region = Region.objects.filter(code=code).first() if code else None
-    if region is not None and not region_allowed(scope, region.code, for_edit=False):
+    if region is not None and not can(request.user, "ledger.import", region.code):
         region = None
     towns = completeness.figures(acting_user(request), region=region)
     return render(

@@ -2,20 +2,21 @@
 
 from django.contrib import admin
 
+from shouhu.core.admin import AuditedAdmin
 from shouhu.protection.models import Measure, ServiceKind, Situation
 
 
 @admin.register(Situation)
-class SituationAdmin(admin.ModelAdmin):
+class SituationAdmin(AuditedAdmin):
     list_display = ("code", "name_zh", "source", "active", "sort")
     list_filter = ("source", "active")
 
 
 @admin.register(Measure)
-class MeasureAdmin(admin.ModelAdmin):
+class MeasureAdmin(AuditedAdmin):
     list_display = ("code", "name_zh", "clause", "active", "sort")
 
 
 @admin.register(ServiceKind)
-class ServiceKindAdmin(admin.ModelAdmin):
+class ServiceKindAdmin(AuditedAdmin):
     list_display = ("code", "name_zh", "clause", "active", "sort")

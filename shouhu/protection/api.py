@@ -16,9 +16,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from shouhu.core.access import can
+from shouhu.core.accesslog import record_request
 from shouhu.core.api import request_body
 from shouhu.core.jurisdiction import acting_user
-from shouhu.core.models import Event
 from shouhu.protection import selectors, services
 from shouhu.protection.models import (
     Case,
@@ -27,271 +28,14 @@ from shouhu.protection.models import (
     Report,
     Transition,
 )
-
-# --- serializers -----------------------------------------------------------------------------------
-
-
-class ReportCreateSerializer(serializers.Serializer):
-    child = serializers.CharField(required=False, allow_blank=True, help_text="儿童档案 id（已建档时）")
-    child_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    village = serializers.CharField(
-        required=False, allow_blank=True, max_length=12, help_text="12位村（居）代码"
-    )
-    child_age = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=17)
-    situations = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=False)
-    discovered_at = serializers.DateTimeField()
-    description = serializers.CharField(max_length=5000)
-    reporter_kind = serializers.ChoiceField(choices=["citizen", "organisation"], required=False)
-    reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
-
-
-class ReportProgressSerializer(serializers.ModelSerializer):
-    """What a reporter sees of their own report: progress and the written acknowledgement, no case file."""
-
-    case = serializers.CharField(source="case_id", read_only=True)
-    case_number = serializers.CharField(source="case.number", read_only=True)
-    state = serializers.CharField(source="case.state", read_only=True)
-    state_label = serializers.CharField(source="case.get_state_display", read_only=True)
-    village = serializers.CharField(source="village_id", read_only=True)
-
-    class Meta:
-        model = Report
-        fields = [
-            "id",
-            "case",
-            "case_number",
-            "state",
-            "state_label",
-            "child_name",
-            "village",
-            "situations",
-            "discovered_at",
-            "reported_at",
-            "received_at",
-            "acknowledged_at",
-            "acknowledgement",
-        ]
-
-
-def _transition(t: Transition) -> dict[str, Any]:
-    return {
-        "from": t.from_state,
-        "to": t.to_state,
-        "at": serializers.DateTimeField().to_representation(t.at),
-        "actor": t.actor.username if t.actor else None,
-        "unit": t.unit.name if t.unit else None,
-        "note": t.note,
-        "data": t.data,
-    }
-
-
-def _dt(value: Any) -> Any:
-    return serializers.DateTimeField().to_representation(value) if value else None
-
-
-class CaseSerializer(serializers.ModelSerializer):
-    child = serializers.CharField(source="child_id", read_only=True)
-    village = serializers.CharField(source="village_id", read_only=True)
-    station = serializers.CharField(source="station.name", read_only=True)
-    allowed_transitions = serializers.SerializerMethodField()
-    deadlines = serializers.SerializerMethodField()
-    timeline = serializers.SerializerMethodField()
-    holder = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Case
-        fields = [
-            "id",
-            "number",
-            "child",
-            "village",
-            "station",
-            "state",
-            "situations",
-            "opened_at",
-            "risk_level",
-            "holder",
-            "allowed_transitions",
-            "deadlines",
-            "timeline",
-            "closed_at",
-        ]
-
-    def get_allowed_transitions(self, case: Case) -> list[str]:
-        return selectors.allowed_transitions(self.context["request"].user, case)
-
-    def get_deadlines(self, case: Case) -> list[dict[str, Any]]:
-        return [
-            {"step": d.step, "label": d.label, "due": _dt(d.due), "done_at": _dt(d.done_at), "met": d.met}
-            for d in selectors.case_deadlines(case, lims=self.context.get("limits"))
-        ]
-
-    def get_timeline(self, case: Case) -> list[dict[str, Any]]:
-        return [_transition(t) for t in case.transitions.all()]
-
-    def get_holder(self, case: Case) -> str | None:
-        h = selectors.holder(case, self.context.get("townships"))
-        return h.name if h else None
-
-
-class CaseDetailSerializer(CaseSerializer):
-    """The case file: for police, civil affairs and the village's worker (reporter identity excepted)."""
-
-    detail = serializers.SerializerMethodField()
-
-    class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "plan", "detail"]
-
-    def get_detail(self, case: Case) -> dict[str, Any]:
-        user = self.context["request"].user
-        identity = selectors.sees_reporter(user, case)
-        return {
-            "reports": [
-                {
-                    "id": str(r.pk),
-                    "reporter_kind": r.reporter_kind,
-                    "mandated": r.mandated,
-                    **(
-                        {
-                            "reporter": r.reporter.username if r.reporter else None,
-                            "reporter_unit": r.reporter_unit.name if r.reporter_unit else None,
-                            "reporter_name": r.reporter_name,
-                            "reporter_phone": r.reporter_phone,
-                            "anonymous": r.anonymous,
-                        }
-                        if identity
-                        else {}
-                    ),
-                    "situations": r.situations,
-                    "description": r.description,
-                    "discovered_at": _dt(r.discovered_at),
-                    "reported_at": _dt(r.reported_at),
-                    "received_at": _dt(r.received_at),
-                    "acknowledged_at": _dt(r.acknowledged_at),
-                }
-                for r in case.reports.select_related("reporter", "reporter_unit")
-            ],
-            "checklist": [
-                {"code": m.code, "name": m.name_zh, "done": done} for m, done in selectors.checklist(case)
-            ],
-            "placements": [
-                {
-                    "id": p.pk,
-                    "place_kind": p.place_kind,
-                    "place": p.place,
-                    "start": _dt(p.start),
-                    "end": _dt(p.end),
-                    "notified": p.notified,
-                }
-                for p in case.placements.all()
-            ],
-            "searches": [
-                {"started_at": _dt(s.started_at), "ended_at": _dt(s.ended_at), "outcome": s.outcome}
-                for s in case.searches.all()
-            ],
-            "assessments": [
-                {
-                    "at": _dt(a.at),
-                    "participants": a.participants,
-                    "safety": a.safety,
-                    "guardianship": a.guardianship,
-                    "physical_health": a.physical_health,
-                    "mental_health": a.mental_health,
-                    "risk_level": a.risk_level,
-                    "reasons": a.risk_reasons,
-                    "summary": a.summary,
-                }
-                for a in case.assessments.all()
-            ],
-            "referrals": [
-                ReferralSerializer(r).data for r in case.referrals.select_related("service_kind", "provider")
-            ],
-            "follow_ups": [
-                {"at": _dt(f.at), "note": f.note, "next_due": f.next_due} for f in case.follow_ups.all()
-            ],
-            "guardian_measures": [
-                {
-                    "id": m.pk,
-                    "guardian_name": m.guardian_name,
-                    "conduct": m.conduct,
-                    "kind": m.kind,
-                    "decided_on": m.decided_on,
-                    "outcome": m.outcome,
-                    "corrected": m.corrected,
-                }
-                for m in case.guardian_measures.all()
-            ],
-            "petitions": [
-                {
-                    "id": p.pk,
-                    "petitioner": p.petitioner,
-                    "guardian_name": p.guardian_name,
-                    "grounds": p.grounds,
-                    "court": p.court,
-                    "filed_on": p.filed_on,
-                    "hearing_on": p.hearing_on,
-                    "decided_on": p.decided_on,
-                    "decision": p.decision,
-                    "new_guardian_name": p.new_guardian_name,
-                }
-                for p in case.petitions.all()
-            ],
-            "station_changes": [
-                {
-                    "from": c.from_station.name if c.from_station else None,
-                    "to": c.to_station.name,
-                    "at": _dt(c.at),
-                    "reason": c.reason,
-                }
-                for c in case.station_changes.select_related("from_station", "to_station")
-            ],
-            "events": [
-                {"at": _dt(e.occurred_at), "verb": e.verb, "summary": e.summary}
-                for e in Event.objects.filter(
-                    subject_type="protection.case", subject_id=str(case.pk)
-                ).order_by("seq")
-            ],
-        }
-
-
-class ReferralSerializer(serializers.ModelSerializer):
-    """What a provider needs: the service, the child's name and village, the need, the due date."""
-
-    case = serializers.CharField(source="case_id", read_only=True)
-    case_number = serializers.CharField(source="case.number", read_only=True)
-    child_name = serializers.CharField(source="case.child.name", read_only=True)
-    village = serializers.CharField(source="case.village_id", read_only=True)
-    service_kind = serializers.CharField(source="service_kind_id", read_only=True)
-    service_kind_label = serializers.CharField(source="service_kind.name_zh", read_only=True)
-    provider = serializers.CharField(source="provider.name", read_only=True)
-
-    class Meta:
-        model = Referral
-        fields = [
-            "id",
-            "case",
-            "case_number",
-            "child_name",
-            "village",
-            "service_kind",
-            "service_kind_label",
-            "provider",
-            "need",
-            "due_date",
-            "state",
-            "reason",
-            "outcome",
-            "created_at",
-            "answered_at",
-            "done_at",
-        ]
-
-
-class TransitionSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=CaseState.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-
+from shouhu.protection.serializers import (
+    CaseDetailSerializer,
+    CaseSerializer,
+    ReferralSerializer,
+    ReportCreateSerializer,
+    ReportProgressSerializer,
+    TransitionSerializer,
+)
 
 # --- views -----------------------------------------------------------------------------------------
 
@@ -304,6 +48,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """`/api/v1/reports/`: submit a report; list and read one's own reports' progress (R5)."""
 
     shouhu_access = "scoped"
+    shouhu_capability = "report.create"
     serializer_class = ReportProgressSerializer
 
     def get_queryset(self) -> QuerySet[Report]:
@@ -334,6 +79,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     """`/api/v1/cases/`: the protection cases the user's role covers; every move through `transitions`."""
 
     shouhu_access = "scoped"
+    shouhu_capability = "case.view"  # each step's own capability is checked by the service
     serializer_class = CaseSerializer
 
     def get_queryset(self) -> QuerySet[Case]:
@@ -362,8 +108,23 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         fresh = _cases(self.request.user).get(pk=case.pk)
         return Response(CaseDetailSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        n = len(response.data.get("results", [])) if isinstance(response.data, dict) else 0
+        record_request(request, "api_list", count=n, query=request.query_params, detail="cases")
+        return response
+
     def retrieve(self, request: Request, pk: Any = None) -> Response:
-        return self._render(self._case(pk))
+        case = self._case(pk)
+        record_request(request, "case", child=case, detail=case.number)
+        return self._render(case)
+
+    @extend_schema(summary="受理并书面回复新加入的报告", request=None, responses={200: CaseDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="receive-reports")
+    def receive_reports(self, request: Request, pk: Any = None) -> Response:
+        case = self._case(pk)
+        services.reports_receive(actor=acting_user(request), case_id=case.pk)
+        return self._render(case)
 
     @extend_schema(
         summary="推进个案（状态转移）", request=TransitionSerializer, responses={200: CaseDetailSerializer}
@@ -596,13 +357,32 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     """`/api/v1/referrals/`: a provider's referrals (and those of the cases the user sees)."""
 
     shouhu_access = "scoped"
+    shouhu_capabilities = {
+        "list": ("case.view", "referral.respond"),
+        "retrieve": ("case.view", "referral.respond"),
+        "respond": "referral.respond",
+        "close": "case.assist",
+    }
     serializer_class = ReferralSerializer
 
     def get_queryset(self) -> QuerySet[Referral]:
         return selectors.visible_referrals(self.request.user).order_by("due_date", "created_at")
 
+    def _data(self, rows: list[Referral]) -> Any:
+        """A provider's own referrals carry the brief of what serving them needs (selectors)."""
+        mine = [r for r in rows if can(self.request.user, "referral.respond", r)]
+        context = {**self.get_serializer_context(), "briefs": selectors.referral_briefs(mine)}
+        return ReferralSerializer(rows, many=True, context=context).data
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        record_request(request, "api_list", count=len({r.case.child_id for r in page}), detail="referrals")
+        return self.get_paginated_response(self._data(list(page)))
+
     def retrieve(self, request: Request, pk: Any = None) -> Response:
-        return Response(ReferralSerializer(selectors.get_referral(request.user, pk)).data)
+        r = selectors.get_referral(request.user, pk)
+        record_request(request, "referral", child=r.case, detail=str(r.pk))
+        return Response(self._data([r])[0])
 
     @extend_schema(
         summary="服务机构接收/拒绝/完成转介",
@@ -626,7 +406,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             reason=body.get("reason") or "",
             outcome=body.get("outcome") or "",
         )
-        return Response(ReferralSerializer(selectors.get_referral(request.user, r.pk)).data)
+        return Response(self._data([selectors.get_referral(request.user, r.pk)])[0])
 
     @extend_schema(
         summary="撤回转介（须说明理由）",
@@ -638,4 +418,4 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         services.referral_close(
             actor=acting_user(request), referral_id=r.pk, reason=request_body(request).get("reason") or ""
         )
-        return Response(ReferralSerializer(selectors.get_referral(request.user, r.pk)).data)
+        return Response(self._data([selectors.get_referral(request.user, r.pk)])[0])

@@ -16,6 +16,32 @@ class ProtectionConfig(AppConfig):
         from shouhu.protection import documents  # noqa: F401
 
         post_migrate.connect(_load, sender=self)
+        _anchors()
+
+
+def _anchors() -> None:
+    """How the protection chain's rows are reached (core/access.py): a case through its village
+    (civil affairs, the village's worker) and its station (the police); a child through the cases a
+    station holds; a referral as its case is, and by the provider it was sent to."""
+    from django.db.models import Q
+
+    from shouhu.core.access import register_anchor, register_region_anchor
+    from shouhu.core.capabilities import PROVIDER, STATION
+    from shouhu.protection.models import Accountability, Case, Referral, Report
+    from shouhu.registry.models import Child
+
+    register_region_anchor(Case, "village__pk", lambda c: c.village_id)
+    register_anchor(Case, STATION, lambda ids: Q(station_id__in=ids), lambda c, ids: c.station_id in ids)
+    register_anchor(
+        Child, STATION, lambda ids: Q(pk__in=Case.objects.filter(station_id__in=ids).values("child_id"))
+    )
+    register_region_anchor(Referral, "case__village__pk")
+    register_anchor(Referral, STATION, lambda ids: Q(case__station_id__in=ids))
+    register_anchor(
+        Referral, PROVIDER, lambda ids: Q(provider_id__in=ids), lambda r, ids: r.provider_id in ids
+    )
+    register_region_anchor(Report, "village__pk", lambda r: r.village_id)
+    register_region_anchor(Accountability, "region__pk", lambda a: a.region_id)
 
 
 def _load(sender: Any = None, **kwargs: Any) -> None:

@@ -158,7 +158,7 @@ class ReporterKind(models.TextChoices):
 
     SCHOOL = "school", _("学校")
     KINDERGARTEN = "kindergarten", _("幼儿园")
-    MEDICAL = "medical", _("医疗机构")
+    MEDICAL = "medical_institution", _("医疗机构")
     VILLAGE_COMMITTEE = "village_committee", _("村（居）民委员会")
     SOCIAL_WORK = "social_work", _("社会工作服务机构")
     RELIEF = "relief", _("救助管理机构")
@@ -220,6 +220,31 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.reported_at:%Y-%m-%d %H:%M}"
+
+    # What the reporter sees is their own report's progress, never the case's (issue 9 part 8): a
+    # report's number is its own, and its progress starts when it was made.
+    PROGRESS = {
+        "reported": _("已提交，等待派出所受理"),
+        "received": _("已受理，正在办理"),
+        "concluded": _("已办结"),
+    }
+
+    @property
+    def number(self) -> str:
+        return f"BG{timezone.localtime(self.reported_at):%Y%m%d}-{self.pk.hex[:6].upper()}"
+
+    @property
+    def progress(self) -> str:
+        if self.received_at is None:
+            return "reported"
+        closed = self.case.closed_at
+        if closed is not None and closed >= self.reported_at and self.case.state in ("closed", "unfounded"):
+            return "concluded"
+        return "received"
+
+    @property
+    def progress_label(self) -> str:
+        return str(self.PROGRESS[self.progress])
 
 
 class Transition(models.Model):

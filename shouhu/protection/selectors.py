@@ -1,27 +1,24 @@
-"""Every read of the protection chain, starting from the user's protection scope (R11.1, DESIGN 1).
+"""Every read of the protection chain, starting from what the user may reach (R11.1, DESIGN 1).
 
-- police see the cases of their station;
-- civil affairs (county_admin, township_supervisor) see the cases of their region and the reporter's
-  identity; police see it too;
-- a village worker sees the cases of their village (they assist the assessment), without the
-  reporter's identity;
-- a reporter sees only their own reports' progress, never the case file;
-- a provider sees only the referrals sent to it, and what it needs to serve them.
-Anything else answers 404 like a missing record.
+Who sees which case is the capability table's answer (core/capabilities.py) through `restrict`:
+the station's police and the region's civil affairs see its cases and the reporter's identity; the
+village's worker sees the cases of the village (assists the assessment) without the reporter; a
+reporter sees only their own reports' progress, never the case file; a provider sees only the
+referrals sent to it, with what serving them needs. Anything else answers 404 like a missing record.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from shouhu.core.jurisdiction import NOTHING, prefix_q
-from shouhu.core.models import Organisation, OrganisationKind, RoleAssignment
+from shouhu.core.access import can, get_or_404, restrict, restriction_q
+from shouhu.core.models import Organisation, OrganisationKind
 from shouhu.core.policy import param
 from shouhu.protection import rules
 from shouhu.protection.models import (
@@ -37,116 +34,29 @@ from shouhu.protection.models import (
 )
 from shouhu.protection.workflow import TIMED, holder_of, steps_from
 
-CIVIL_AFFAIRS = frozenset({"county_admin", "township_supervisor"})
-
-
-@dataclass(frozen=True)
-class ProtectionScope:
-    station_ids: tuple[int, ...] = ()
-    civil_prefixes: tuple[str, ...] = ()
-    village_prefixes: tuple[str, ...] = ()
-    provider_ids: tuple[int, ...] = ()
-    roles: frozenset[str] = frozenset()
-
-    @property
-    def sees_cases(self) -> bool:
-        return bool(self.station_ids or self.civil_prefixes or self.village_prefixes)
-
-    @property
-    def is_civil_affairs(self) -> bool:
-        return bool(self.civil_prefixes)
-
-    @property
-    def is_county(self) -> bool:
-        return "county_admin" in self.roles
-
-
-EMPTY = ProtectionScope()
-
-
-def pscope(user: Any) -> ProtectionScope:
-    """The user's protection scope, from active role assignments; cached on the user for the request."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return EMPTY
-    cached = getattr(user, "_shouhu_pscope", None)
-    if cached is not None:
-        return cached
-    stations: set[int] = set()
-    civil: set[str] = set()
-    village: set[str] = set()
-    providers: set[int] = set()
-    roles: set[str] = set()
-    for a in (
-        RoleAssignment.objects.active().filter(user=user).select_related("region", "organisation__region")
-    ):
-        roles.add(a.role)
-        region = a.region or (a.organisation.region if a.organisation else None)
-        if (
-            a.role == "police"
-            and a.organisation is not None
-            and a.organisation.kind == OrganisationKind.POLICE_STATION
-        ):
-            stations.add(a.organisation.pk)
-        elif a.role in CIVIL_AFFAIRS and region is not None:
-            civil.add(region.prefix)
-        elif a.role == "village_worker" and region is not None:
-            village.add(region.prefix)
-        elif a.role == "service_provider" and a.organisation_id:
-            providers.add(a.organisation_id)
-    scope = ProtectionScope(
-        tuple(sorted(stations)),
-        tuple(sorted(civil)),
-        tuple(sorted(village)),
-        tuple(sorted(providers)),
-        frozenset(roles),
-    )
-    user._shouhu_pscope = scope
-    return scope
-
-
-def case_q(scope: ProtectionScope) -> Q:
-    q = NOTHING
-    if scope.station_ids:
-        q |= Q(station_id__in=scope.station_ids)
-    if scope.civil_prefixes:
-        q |= prefix_q("village__pk", scope.civil_prefixes)
-    if scope.village_prefixes:
-        q |= prefix_q("village__pk", scope.village_prefixes)
-    return q
-
 
 def visible_cases(user: Any) -> QuerySet[Case]:
-    return Case.objects.filter(case_q(pscope(user))).select_related("child", "village__parent", "station")
+    return restrict(Case.objects.select_related("child", "village__parent", "station"), user, "case.view")
 
 
 def get_case(user: Any, case_id: Any) -> Case:
-    try:
-        return visible_cases(user).get(pk=case_id)
-    except (Case.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("not found") from exc
-    except Exception as exc:
-        if exc.__class__.__name__ == "ValidationError":
-            raise Http404("not found") from exc
-        raise
+    return get_or_404(
+        Case.objects.select_related("child", "village__parent", "station"), user, "case.view", pk=case_id
+    )
 
 
 def sees_reporter(user: Any, case: Case) -> bool:
     """R11.1/R5.1: the reporter's identity only for police of the station and civil affairs."""
-    s = pscope(user)
-    return case.station_id in s.station_ids or any(case.village_id.startswith(p) for p in s.civil_prefixes)
+    return can(user, "case.reporter", case)
 
 
-def may_act(user: Any, case: Case, roles: tuple[str, ...]) -> bool:
-    """The user holds one of `roles` over this case (police: its station; civil affairs: its region)."""
-    s = pscope(user)
-    if "police" in roles and case.station_id in s.station_ids:
-        return True
-    # every workflow step open to civil affairs names both of its roles, so their region prefixes serve
-    return bool(set(roles) & CIVIL_AFFAIRS) and any(case.village_id.startswith(p) for p in s.civil_prefixes)
+def may_act(user: Any, case: Case, capabilities: tuple[str, ...]) -> bool:
+    """The user holds one of `capabilities` on this case (police: its station; civil affairs: its region)."""
+    return any(can(user, c, case) for c in capabilities)
 
 
 def allowed_transitions(user: Any, case: Case) -> list[str]:
-    return [s.dst for s in steps_from(case.state) if may_act(user, case, s.roles)]
+    return [s.dst for s in steps_from(case.state) if may_act(user, case, s.capabilities)]
 
 
 def own_reports(user: Any) -> QuerySet[Report]:
@@ -164,20 +74,14 @@ def get_own_report(user: Any, report_id: Any) -> Report:
 
 def visible_referrals(user: Any) -> QuerySet[Referral]:
     """A provider's referrals, plus the referrals of the cases the user sees."""
-    s = pscope(user)
-    q = Q(case__in=Case.objects.filter(case_q(s)).values("pk")) if s.sees_cases else NOTHING
-    if s.provider_ids:
-        q |= Q(provider_id__in=s.provider_ids)
+    q = restriction_q(Referral, user, "case.view") | restriction_q(Referral, user, "referral.respond")
     return Referral.objects.filter(q).select_related(
         "case__child", "case__village__parent", "service_kind", "provider"
     )
 
 
 def provider_referrals(user: Any) -> QuerySet[Referral]:
-    s = pscope(user)
-    if not s.provider_ids:
-        return Referral.objects.none()
-    return visible_referrals(user).filter(provider_id__in=s.provider_ids)
+    return restrict(visible_referrals(user), user, "referral.respond")
 
 
 def get_referral(user: Any, referral_id: Any) -> Referral:
@@ -246,19 +150,11 @@ def checklist(case: Case) -> list[tuple[Measure, bool]]:
 
 
 def accountability_for(user: Any) -> QuerySet[Accountability]:
-    s = pscope(user)
-    if not s.civil_prefixes:
-        return Accountability.objects.none()
-    return Accountability.objects.filter(prefix_q("region__pk", s.civil_prefixes)).select_related(
-        "unit", "case"
-    )
+    return restrict(Accountability.objects.select_related("unit", "case"), user, "accountability.view")
 
 
 def commendable_reports(user: Any) -> QuerySet[Report]:
     """R5.3: citizens' and organisations' reports that led to protection (police measures taken)."""
-    s = pscope(user)
-    if not s.civil_prefixes:
-        return Report.objects.none()
     led = [
         CaseState.RESPONDED,
         CaseState.TOWNSHIP_NOTIFIED,
@@ -267,7 +163,8 @@ def commendable_reports(user: Any) -> QuerySet[Report]:
         CaseState.CLOSED,
     ]
     return (
-        Report.objects.filter(prefix_q("village__pk", s.civil_prefixes), mandated=False, case__state__in=led)
+        restrict(Report.objects.all(), user, "accountability.view")
+        .filter(mandated=False, case__state__in=led)
         .exclude(case__transitions__to_state=CaseState.UNFOUNDED)
         .select_related("case", "village__parent")
         .distinct()
@@ -276,3 +173,59 @@ def commendable_reports(user: Any) -> QuerySet[Report]:
 
 def unsettled_referrals(case: Case) -> list[Referral]:
     return [r for r in case.referrals.all() if r.state not in (ReferralState.DONE, ReferralState.CLOSED)]
+
+
+def reportable_child(user: Any, child_id: Any) -> Any:
+    """A child a report may be preset with: one the reporter may open, or (police) has found by number
+    or exact name to start a case (`child.lookup`). None for anything else, malformed ids included."""
+    from shouhu.registry.models import Child
+
+    reachable = restriction_q(Child, user, "child.view") | restriction_q(Child, user, "child.lookup")
+    try:
+        return Child.objects.filter(reachable, pk=child_id).select_related("village__parent").first()
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
+def referral_briefs(referrals: list[Referral], today: Any = None) -> dict[Any, dict[str, Any]]:
+    """What a provider needs to serve each referral (R6.5, R11.1), and no more: the child's name, age
+    and village, the case's risk level and the items of the plan referred to this provider; once it has
+    accepted and until it is done, also how to reach the child (address, the carer's or guardian's name
+    and phone). A constant number of queries for the list."""
+    from shouhu.registry.models import Guardian, Parent
+    from shouhu.registry.rules import full_years
+
+    today = today or timezone.localdate()
+    active = [r for r in referrals if r.state == ReferralState.ACCEPTED]
+    child_ids = {r.case.child_id for r in active}
+    carers: dict[Any, list[tuple[str, str, str]]] = {}
+    for g in Guardian.objects.filter(child_id__in=child_ids).order_by("role"):
+        carers.setdefault(g.child_id, []).append((g.get_role_display(), g.name, g.phone or ""))
+    for p in Parent.objects.filter(child_id__in=child_ids, deceased=False).order_by("relation"):
+        if not p.away_for_work and p.guardianship_capacity:
+            carers.setdefault(p.child_id, []).append((p.get_relation_display(), p.name, p.phone or ""))
+    items: dict[tuple[Any, Any], list[Referral]] = {}
+    for r in Referral.objects.filter(
+        case_id__in={r.case_id for r in referrals}, provider_id__in={r.provider_id for r in referrals}
+    ).select_related("service_kind"):
+        items.setdefault((r.case_id, r.provider_id), []).append(r)
+    out: dict[Any, dict[str, Any]] = {}
+    for r in referrals:
+        child = r.case.child
+        brief: dict[str, Any] = {
+            "child_name": child.name,
+            "age": full_years(child.birth_date, today),
+            "village": r.case.village_id,
+            "risk_level": r.case.risk_level,
+            "items": [
+                {"service_kind": x.service_kind.name_zh, "need": x.need, "due_date": x.due_date}
+                for x in items.get((r.case_id, r.provider_id), [r])
+            ],
+        }
+        if r.state == ReferralState.ACCEPTED:
+            brief["address"] = child.address
+            brief["contacts"] = [
+                {"role": role, "name": name, "phone": phone} for role, name, phone in carers.get(child.pk, [])
+            ]
+        out[r.pk] = brief
+    return out

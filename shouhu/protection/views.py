@@ -23,7 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from shouhu.core.jurisdiction import acting_user, public, scope_of, scoped
+from shouhu.core.access import can
+from shouhu.core.accesslog import record_request
+from shouhu.core.jurisdiction import acting_user, public, scoped
 from shouhu.core.models import Organisation, OrganisationKind, Region
 from shouhu.core.policy import param
 from shouhu.protection import selectors, services
@@ -167,16 +169,17 @@ def public_report_ack(request: HttpRequest, token: str) -> HttpResponse:
 # --- staff reports ---------------------------------------------------------------------------------
 
 
-@scoped
+@scoped("report.create")
 @login_required
 @never_cache
 def report_new(request: HttpRequest) -> HttpResponse:
-    """A mandated reporter's (or any user's) report: about a child on file or not yet."""
-    from shouhu.registry.selectors import visible_children
-
+    """A mandated reporter's (or any user's) report: about a child on file or not yet. A child may be
+    preset when the reporter may open the file, or (police) found it by number or exact name."""
     errors: list[str] = []
     preset = request.GET.get("child") or request.POST.get("child") or ""
-    child = visible_children(request.user).filter(pk=preset).first() if preset else None
+    child = selectors.reportable_child(request.user, preset) if preset else None
+    if child is not None and request.method == "GET":
+        record_request(request, "form", child=child, detail="report")
     if request.method == "POST":
         data = _report_data(request)
         data["child"] = child.pk if child else None
@@ -192,14 +195,14 @@ def report_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@scoped
+@scoped("report.create")
 @login_required
 def my_reports(request: HttpRequest) -> HttpResponse:
     reports = selectors.own_reports(request.user).order_by("-reported_at")
     return render(request, "protection/my_reports.html", {"reports": reports})
 
 
-@scoped
+@scoped("report.create", obj="report")
 @login_required
 def report_progress(request: HttpRequest, pk: Any) -> HttpResponse:
     report = selectors.get_own_report(request.user, pk)
@@ -217,7 +220,7 @@ def _with_transitions(qs: Any) -> Any:
     )
 
 
-@scoped
+@scoped("case.view")
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
     """The police queue, the township's cases, the county's overview (open cases, holder, missed steps)."""
@@ -251,6 +254,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
                 "running": running,
             }
         )
+    record_request(request, "list", count=len(rows), query=request.GET, detail="cases")
     counts = dict(
         selectors.visible_cases(request.user)
         .values_list("state")
@@ -266,7 +270,6 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "state": state,
             "states": CaseState.choices,
             "counts": counts,
-            "pscope": selectors.pscope(request.user),
         },
     )
 
@@ -275,11 +278,12 @@ def _providers() -> Any:
     return Organisation.objects.filter(kind__in=PROVIDER_KINDS).order_by("kind", "name")
 
 
-@scoped
+@scoped("case.view", obj="case")
 @login_required
 @never_cache
 def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     case = selectors.get_case(request.user, pk)
+    record_request(request, "case", child=case, detail=case.number)
     case = (
         _with_transitions(Case.objects.filter(pk=case.pk))
         .select_related("child", "village__parent", "station")
@@ -288,8 +292,8 @@ def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     user = request.user
     allowed = selectors.allowed_transitions(user, case)
     forms = [(to, step(case.state, to)) for to in allowed]
-    police = selectors.may_act(user, case, ("police",))
-    civil = selectors.may_act(user, case, ("township_supervisor", "county_admin"))
+    responds = selectors.may_act(user, case, ("case.respond",))
+    assists = selectors.may_act(user, case, ("case.assist",))
     sits = dict(Situation.objects.values_list("code", "name_zh"))
     context = {
         "case": case,
@@ -297,10 +301,14 @@ def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "deadlines": selectors.case_deadlines(case),
         "holder": selectors.holder(case),
         "forms": forms,
-        "police": police,
-        "civil": civil,
+        "responds": responds,
+        "assists": assists,
         "identity": selectors.sees_reporter(user, case),
         "reports": case.reports.select_related("reporter", "reporter_unit"),
+        "pending_reports": case.state != CaseState.REPORTED
+        and case.reports.filter(received_at__isnull=True).exists(),
+        "may_follow_up": selectors.may_act(user, case, ("case.follow_up",)),
+        "may_reassign": selectors.may_act(user, case, ("case.reassign",)),
         "checklist": selectors.checklist(case),
         "placements": case.placements.all(),
         "searches": case.searches.all(),
@@ -313,7 +321,7 @@ def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
             (t, CaseState(t.from_state).label, CaseState(t.to_state).label) for t in case.transitions.all()
         ],
         "station_changes": case.station_changes.select_related("from_station", "to_station", "actor"),
-        "grounds": services.grounds_for(case) if (police or civil) else [],
+        "grounds": services.grounds_for(case) if (responds or assists) else [],
         "ratings": DimensionRating.choices,
         "place_kinds": Placement.PlaceKind.choices,
         "service_kinds": ServiceKind.objects.filter(active=True),
@@ -329,7 +337,7 @@ def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "today": timezone.localdate().isoformat(),
         "risk_levels": dict(RiskLevel.choices),
         "child_url": reverse("web:child_detail", args=[case.child_id])
-        if scope_of(user).sees_children
+        if can(user, "child.view", case.child)
         else "",
     }
     return render(request, "protection/case_detail.html", context)
@@ -375,7 +383,7 @@ def _transition_data(request: HttpRequest, to: str) -> dict[str, Any]:
     return {}
 
 
-@scoped
+@scoped("case.view", obj="case")
 @login_required
 @require_POST
 def case_transition(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -396,7 +404,7 @@ def case_transition(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("web:case_detail", pk=case.pk)
 
 
-@scoped
+@scoped("case.view", obj="case")
 @login_required
 @require_POST
 def case_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
@@ -405,7 +413,9 @@ def case_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
     case = selectors.get_case(request.user, pk)
     p, u = request.POST, acting_user(request)
     try:
-        if action == "measures":
+        if action == "receive_reports":
+            services.reports_receive(actor=u, case_id=case.pk)
+        elif action == "measures":
             services.measures_record(
                 actor=u, case_id=case.pk, measures=p.getlist("measures"), note=p.get("note", "")
             )
@@ -504,15 +514,18 @@ def case_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
 # --- providers -------------------------------------------------------------------------------------
 
 
-@scoped
+@scoped("referral.respond")
 @login_required
 def referral_list(request: HttpRequest) -> HttpResponse:
-    """A provider's referrals with what it needs to serve them (not the case file)."""
-    refs = selectors.provider_referrals(request.user).order_by("state", "due_date")
-    return render(request, "protection/referrals.html", {"referrals": refs})
+    """A provider's referrals with what it needs to serve them (not the case file): at each stage only
+    what that stage needs (selectors.referral_brief)."""
+    refs = list(selectors.provider_referrals(request.user).order_by("state", "due_date"))
+    briefs = selectors.referral_briefs(refs)
+    record_request(request, "referral", count=len({r.case.child_id for r in refs}), detail="referrals")
+    return render(request, "protection/referrals.html", {"rows": [(r, briefs.get(r.pk, {})) for r in refs]})
 
 
-@scoped
+@scoped("referral.respond", obj="referral")
 @login_required
 @require_POST
 def referral_respond(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -537,7 +550,7 @@ def referral_respond(request: HttpRequest, pk: Any) -> HttpResponse:
 # --- accountability and commendation ---------------------------------------------------------------
 
 
-@scoped
+@scoped("accountability.view")
 @login_required
 def accountability(request: HttpRequest) -> HttpResponse:
     rows = selectors.accountability_for(request.user)
@@ -552,6 +565,5 @@ def accountability(request: HttpRequest) -> HttpResponse:
             "units": sorted(units.items()),
             "records": rows[:200],
             "commendations": selectors.commendable_reports(request.user)[:200],
-            "allowed": selectors.pscope(request.user).is_civil_affairs,
         },
     )

@@ -1,8 +1,9 @@
 """The protection case workflow in one table (DESIGN principle 4; API.md states; R6.6 time limits).
 
-Each row: from state, to state, the roles that may make the move, the unit that holds the case while
-the step is due, the data the step needs, and the policy key of its time limit with the event the
-limit counts from. services.case_transition is the only code that moves a case, and it asks this
+Each row: from state, to state, the capabilities that may make the move (held on the case, see
+core/capabilities.py: the station's police respond, civil affairs assess and assist), the unit that
+holds the case while the step is due, the data the step needs, and the policy key of its time limit
+with the event the limit counts from. services.case_transition is the only code that moves a case, and it asks this
 table; `allowed_transitions` and the deadlines shown to users come from here too.
 """
 
@@ -14,15 +15,15 @@ from django.utils.translation import gettext_lazy as _
 
 from shouhu.protection.models import CaseState as S
 
-POLICE = "police"
-CIVIL_AFFAIRS = ("township_supervisor", "county_admin")
+POLICE = ("case.respond",)
+CIVIL_AFFAIRS = ("case.assist",)
 
 
 @dataclass(frozen=True)
 class Step:
     src: tuple[str, ...]
     dst: str
-    roles: tuple[str, ...]
+    capabilities: tuple[str, ...]
     holder: str  # "station" (the police station) or "township" (the township government)
     needs: tuple[str, ...] = ()
     # Policy key of the time limit; the clock starts when the case entered one of `src` in this cycle
@@ -32,23 +33,21 @@ class Step:
 
 
 TABLE: tuple[Step, ...] = (
-    Step(
-        (S.REPORTED,), S.RECEIVED, (POLICE,), "station", (), "protection_limit_received_hours", _("受理报告")
-    ),
+    Step((S.REPORTED,), S.RECEIVED, POLICE, "station", (), "protection_limit_received_hours", _("受理报告")),
     Step(
         (S.RECEIVED,),
         S.RESPONDED,
-        (POLICE,),
+        POLICE,
         "station",
         ("measures",),
         "protection_limit_responded_hours",
         _("应急处置"),
     ),
-    Step((S.RECEIVED,), S.UNFOUNDED, (POLICE,), "station", ("note",), None, _("查无实据")),
+    Step((S.RECEIVED,), S.UNFOUNDED, POLICE, "station", ("note",), None, _("查无实据")),
     Step(
         (S.RESPONDED,),
         S.TOWNSHIP_NOTIFIED,
-        (POLICE,),
+        POLICE,
         "station",
         (),
         "protection_limit_notified_hours",
@@ -77,7 +76,7 @@ TABLE: tuple[Step, ...] = (
     Step(
         (S.CLOSED, S.UNFOUNDED),
         S.REOPENED,
-        (*CIVIL_AFFAIRS, POLICE),
+        (*CIVIL_AFFAIRS, *POLICE),
         "township",
         ("note",),
         None,

@@ -24,10 +24,14 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from shouhu.core.access import can
+from shouhu.core.accesslog import record_read
 from shouhu.core.api import Conflict
 from shouhu.core.identity import mask_id_number, mask_phone
-from shouhu.core.jurisdiction import acting_user, scope_of
+from shouhu.core.jurisdiction import acting_user, client_ip
 from shouhu.registry import rules, selectors, services
+from shouhu.registry.duplicates import charge_identifier_search
+from shouhu.registry.fields import CARE, full_id_numbers, full_phones, groups_for, groups_of, shows
 from shouhu.registry.models import (
     CareArrangement,
     Child,
@@ -106,6 +110,14 @@ class GuardianSerializer(serializers.Serializer):
     id_number = serializers.CharField(read_only=True, allow_null=True)
     phone = serializers.CharField(read_only=True)
     address = serializers.CharField(read_only=True)
+
+
+class ContactPersonSerializer(serializers.Serializer):
+    """How to reach the child's family (the contacts group: a school reaching a pupil's parents)."""
+
+    role = serializers.ChoiceField(choices=["father", "mother", "carer", "entrusted"])
+    name = serializers.CharField()
+    phone = serializers.CharField(help_text=gettext_lazy("无权查看完整号码时为脱敏号码"))
 
 
 class StatusPeriodSerializer(serializers.Serializer):
@@ -193,6 +205,7 @@ class ChildSerializer(serializers.Serializer):
     grandparents = GrandparentSerializer(many=True, read_only=True)
     guardians = GuardianSerializer(many=True, read_only=True)
     status_history = StatusPeriodSerializer(many=True, read_only=True, source="status_periods")
+    contacts = serializers.SerializerMethodField()
     left_behind = serializers.SerializerMethodField()
     key_target = serializers.SerializerMethodField()
     age_band = serializers.SerializerMethodField()
@@ -244,15 +257,35 @@ class ChildSerializer(serializers.Serializer):
     def get_age_band(self, child: Child) -> str | None:
         return rules.age_band(child.birth_date, self._on())
 
+    @extend_schema_field(ContactPersonSerializer(many=True))
+    def get_contacts(self, child: Child) -> list[dict[str, Any]]:
+        people: list[tuple[str, Any]] = [(p.relation, p) for p in child.parents.all()]
+        people += [(g.role, g) for g in child.guardians.all()]
+        return [
+            {"role": role, "name": p.name, "phone": p.phone or ""} for role, p in people if p.name or p.phone
+        ]
+
     def to_representation(self, instance: Child) -> dict[str, Any]:
+        """Only the field groups this reader holds for this child: the others are left out, not blanked
+        (R11.1); ID numbers and phones masked unless the reader may see them in full (R11.3)."""
         data = super().to_representation(instance)
         data["id"] = str(instance.pk)
-        scope = self.context.get("scope")
-        if scope is None or not scope.sees_identifiers_in(instance.village_id):  # R11.3
-            data["id_number"] = mask_id_number(data.get("id_number"))
-            data["village_contact_phone"] = mask_phone(data.get("village_contact_phone") or None) or ""
+        groups = self.context.get("groups", {}).get(instance.pk)
+        if groups is None:
+            request = self.context.get("request")
+            groups = groups_of(request.user if request else None, instance)
+        data = {k: v for k, v in data.items() if shows(k, groups)}
+        if "left_behind" in data and CARE not in groups:  # its reasons speak of the parents
+            data["left_behind"] = {k: v for k, v in data["left_behind"].items() if k != "reasons"}
+        if not full_id_numbers(groups):
+            if "id_number" in data:
+                data["id_number"] = mask_id_number(data["id_number"])
             for person in [*data.get("parents", []), *data.get("guardians", [])]:
                 person["id_number"] = mask_id_number(person.get("id_number"))
+        if not full_phones(groups):
+            if "village_contact_phone" in data:
+                data["village_contact_phone"] = mask_phone(data["village_contact_phone"] or None) or ""
+            for person in [*data.get("parents", []), *data.get("guardians", []), *data.get("contacts", [])]:
                 person["phone"] = mask_phone(person.get("phone") or None) or ""
         return data
 
@@ -389,6 +422,13 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """`/api/v1/children/`: scoped list and file; writes through `services.child_create/child_update`."""
 
     shouhu_access = "scoped"
+    shouhu_capabilities = {
+        "list": "child.view",
+        "retrieve": "child.view",
+        "create": "child.create",
+        "update": "child.edit",
+        "partial_update": "child.edit",
+    }
     serializer_class = ChildSerializer
     filterset_class = ChildFilterSet
     lookup_field = "pk"
@@ -398,9 +438,6 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Child]:
         return with_related(selectors.search_children(self.request.user, selectors.ChildFilters()))
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "scope": scope_of(self.request.user)}
-
     def _visible(self, pk: Any) -> Child:
         return selectors.get_child(self.request.user, pk)  # 404 out of scope, missing or malformed
 
@@ -409,11 +446,42 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = self.get_serializer(fresh, context={**self.get_serializer_context(), "as_of": as_of})
         return Response(serializer.data, status=status_code)
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """R11.2: the page read is one access record (files on the page, the query, identifiers)."""
+        if selectors.identifier_query(request.query_params.get("q", "")):
+            refusal = charge_identifier_search(
+                acting_user(request), request.query_params["q"], ip=client_ip(request)
+            )
+            if refusal:
+                raise ValidationError({"q": [refusal]})
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(page if page is not None else queryset)
+        groups = groups_for(request.user, rows)
+        context = {**self.get_serializer_context(), "groups": groups}
+        data = ChildSerializer(rows, many=True, context=context).data
+        record_read(
+            user=acting_user(request),
+            action="api_list",
+            count=len(rows),
+            query=request.query_params,
+            identifiers=any(full_id_numbers(g) for g in groups.values()),
+            ip=client_ip(request),
+        )
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         as_of = _parse_as_of(request)
         child = self._visible(pk)
-        services.log_access(
-            user=acting_user(request), action="api_read", child=child, ip=request.META.get("REMOTE_ADDR")
+        groups = groups_of(request.user, child)
+        record_read(
+            user=acting_user(request),
+            action="api_read",
+            child_id=child.pk,
+            region_code=child.village_id,
+            query=request.query_params,
+            identifiers=full_id_numbers(groups),  # API.md: full ID numbers for these readers, logged
+            ip=client_ip(request),
         )
         return self._render(child, as_of=as_of)
 
@@ -423,7 +491,7 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         try:
             child = services.child_create(actor=acting_user(request), data=serializer.validated_data)
         except services.DuplicateChild as exc:
-            return _duplicate(exc, request.user)
+            return _duplicate(exc, request)
         response = self._render(child, status_code=status.HTTP_201_CREATED)
         response["Location"] = f"/api/v1/children/{child.pk}/"
         return response
@@ -436,7 +504,7 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def _update(self, request: Request, pk: Any, *, partial: bool) -> Response:
         child = self._visible(pk)
-        if not scope_of(request.user).may_edit_in(child.village_id):
+        if not can(request.user, "child.edit", child):
             raise PermissionDenied(_("您的角色只能查看该儿童档案，不能修改。"))
         version = _version_of(request.data)
         serializer = self.get_serializer(data=request.data, partial=partial)
@@ -450,7 +518,7 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         except services.OutOfScope as exc:
             raise NotFound() from exc
         except services.DuplicateChild as exc:
-            return _duplicate(exc, request.user)
+            return _duplicate(exc, request)
         return self._render(child)
 
 
@@ -470,9 +538,9 @@ def _version_of(data: Any) -> int:
         ) from None
 
 
-def _duplicate(exc: services.DuplicateChild, user: Any) -> Response:
+def _duplicate(exc: services.DuplicateChild, request: Request) -> Response:
     """400 naming the existing file when the user may open it; a neutral message otherwise (R11.1)."""
-    message, existing = exc.explain(user)
+    message, existing = exc.explain(request.user, ip=client_ip(request))
     body: dict[str, Any] = {"detail": message}
     if existing is not None:
         body.update(existing=str(existing.pk), existing_url=f"/children/{existing.pk}/")

@@ -22,18 +22,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shouhu.core.access import can
 from shouhu.core.bulkcopy import bulk_insert
 from shouhu.core.crypto import blind_index
 from shouhu.core.events import EventSpec, record_events
-from shouhu.core.jurisdiction import region_allowed, scope_of
 from shouhu.core.models import Organisation, User
 from shouhu.core.policy import param
 from shouhu.registry import rules
 from shouhu.registry.bulk_family import build_family
+from shouhu.registry.duplicates import DuplicateChild
 from shouhu.registry.models import Child, Grandparent, Guardian, Parent, StatusPeriod
 from shouhu.registry.services import (
     PARENT_FIELDS,
-    DuplicateChild,
     _apply,
     child_event,
     child_snapshot,
@@ -67,9 +67,8 @@ def _build_parents(child: Child, rows: Iterable[dict[str, Any]]) -> list[Parent]
 
 
 def _check_scope(actor: User, rows: list[dict[str, Any]]) -> None:
-    scope = scope_of(actor)
     for code in sorted({r["village"].code for r in rows}):
-        if not region_allowed(scope, code, for_edit=True):
+        if not can(actor, "child.create", code):
             raise ValidationError({"village": [_("您无权在该村（居）建立档案。")]})
 
 

@@ -8,15 +8,14 @@ services write them, and the scan keeps them current (age-outs).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shouhu.core.access import RestrictedQuerySet
 from shouhu.core.crypto import EncryptedTextField
-from shouhu.core.jurisdiction import child_q, scope_of
 from shouhu.core.models import Organisation, Region, User
 
 
@@ -61,10 +60,8 @@ class LeftBehindType(models.TextChoices):
     ONE_AWAY_OTHER_INCAPABLE = "one_away_other_incapable", _("一方外出务工另一方无监护能力")
 
 
-class ChildQuerySet(models.QuerySet["Child"]):
-    def visible_to(self, user: Any) -> ChildQuerySet:
-        """The only way a user reaches children (R11.1): fails closed."""
-        return self.filter(child_q(scope_of(user)))
+class ChildQuerySet(RestrictedQuerySet["Child"]):
+    """`Child.objects.restrict(user, "child.view")` is the only way a user reaches children (R11.1)."""
 
 
 class Household(models.Model):

@@ -16,14 +16,20 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shouhu.core.access import can
 from shouhu.core.crypto import blind_index
 from shouhu.core.events import EventSpec, record_events
 from shouhu.core.identity import mask_id_number, mask_phone
-from shouhu.core.jurisdiction import region_allowed, scope_of
-from shouhu.core.models import AccessLog, Region, User
+from shouhu.core.models import Region, User
 from shouhu.core.pinyin import name_pinyin
 from shouhu.core.policy import param
 from shouhu.registry import rules
+from shouhu.registry.duplicates import (  # noqa: F401 (re-exported: callers catch services.DuplicateChild)
+    DuplicateChild,
+    check_duplicate_budget,
+    find_duplicate,
+    similar_names,
+)
 from shouhu.registry.family_validation import grandparent_recorded, validate_guardian
 from shouhu.registry.models import Child, Grandparent, Guardian, Parent, Sex, StatusPeriod
 from shouhu.registry.validation import clean_name, validate_child
@@ -65,30 +71,6 @@ PARENT_FIELDS = [
     "incapacity_reason",
     "deceased",
 ]
-
-
-class DuplicateChild(Exception):
-    """The child is already on file (same ID number; or, without one, a similar name with the same
-    birth date and village). `explain` says which file without revealing one out of the user's scope."""
-
-    def __init__(self, existing: Child):
-        super().__init__(_("该儿童已建档，不能重复登记。"))
-        self.existing = existing
-
-    def explain(self, user: Any) -> tuple[str, Child | None]:
-        """(message, the existing file if the user may open it) — R11.1: out of scope reveals nothing."""
-        if Child.objects.visible_to(user).filter(pk=self.existing.pk).exists():
-            message = _("该儿童已建档：%(name)s（%(village)s），不能重复登记，请打开已有档案修改。") % {
-                "name": self.existing.name,
-                "village": self.existing.village.name,
-            }
-            return message, self.existing
-        return (
-            _(
-                "该儿童已在您管辖范围以外建档，不能重复登记；如儿童已迁入本村（居），请联系县民政局办理档案转移。"
-            ),
-            None,
-        )
 
 
 class StaleVersion(Exception):
@@ -180,34 +162,6 @@ def evaluate(
     return decision, key
 
 
-# --- duplicates ------------------------------------------------------------------------------------
-
-
-def similar_names(a: str, b: str) -> bool:
-    """R1.7 fuzzy match for files without an ID number: the same name, the same pinyin (homophone
-    typos like 张晓明/张小明 are the commonest entry error), or one character different."""
-    if a == b:
-        return True
-    if name_pinyin(a)[0] == name_pinyin(b)[0]:
-        return True
-    return len(a) == len(b) >= 2 and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
-
-
-def find_duplicate(
-    *, id_number: str | None, name: str, birth_date: date, village_code: str, exclude: Any = None
-) -> Child | None:
-    """R1.7: same ID number; or, without one, a similar name with the same birth date and village."""
-    qs = Child.objects.select_related("village")
-    if exclude is not None:
-        qs = qs.exclude(pk=exclude)
-    if id_number:
-        return qs.filter(id_number_index=blind_index("id", id_number)).first()
-    for candidate in qs.filter(birth_date=birth_date, village_id=village_code):
-        if similar_names(name, candidate.name):
-            return candidate
-    return None
-
-
 # --- writes ----------------------------------------------------------------------------------------
 
 
@@ -282,8 +236,9 @@ def child_create(*, actor: User, data: dict[str, Any], today: date | None = None
     """Register a child (R1.1). Refuses a duplicate with a link to the existing file (R1.7)."""
     today = today or timezone.localdate()
     clean = validate_child(data, today=today)
-    if not region_allowed(scope_of(actor), clean["village"].code, for_edit=True):
+    if not can(actor, "child.create", clean["village"].code):
         raise ValidationError({"village": [_("您无权在该村（居）建立档案。")]})
+    check_duplicate_budget(actor, clean.get("id_number"))
     dup = find_duplicate(
         id_number=clean.get("id_number"),
         name=clean["name"],
@@ -406,9 +361,8 @@ def child_update(
 ) -> Child:
     """Edit a file with optimistic concurrency; `effective` dates a status change (default today)."""
     today = today or timezone.localdate()
-    scope = scope_of(actor)
     child = Child.objects.select_for_update().filter(pk=child_id).first()
-    if child is None or not region_allowed(scope, child.village_id, for_edit=True):
+    if child is None or not can(actor, "child.edit", child):
         raise OutOfScope()
     if child.version != version:
         raise StaleVersion(child.version)
@@ -425,8 +379,10 @@ def child_update(
     clean = validate_child(merged, today=today)
     if clean.get("parents") is None:
         clean.pop("parents", None)
-    if not region_allowed(scope, clean["village"].code, for_edit=True):
+    if not can(actor, "child.edit", clean["village"].code):
         raise ValidationError({"village": [_("您无权把档案转到该村（居）。")]})
+    if clean.get("id_number") != child.id_number:
+        check_duplicate_budget(actor, clean.get("id_number"))
     dup = find_duplicate(
         id_number=clean.get("id_number"),
         name=clean["name"],
@@ -661,15 +617,3 @@ def _gp(g: Grandparent) -> dict[str, Any]:
         "birth_date": g.birth_date,
         "deceased": g.deceased,
     }
-
-
-# --- access log ------------------------------------------------------------------------------------
-
-
-def log_access(
-    *, user: User, action: str, child: Child | None = None, detail: str = "", ip: str | None = None
-) -> None:
-    """R11.2: every view of a file, every reveal of an identifier, every export."""
-    AccessLog.objects.create(
-        user=user, action=action, child_id=str(child.pk) if child else "", detail=detail[:500], ip=ip
-    )

@@ -1,7 +1,8 @@
-"""Template context shared by every page: the user's scope decides the navigation.
+"""Template context shared by every page: the user's capabilities decide the navigation.
 
-The menu is built here, in one place, from the same Scope that decides what the pages show, so a link
-appears only where the page behind it has something for the user."""
+The menu is built here, in one place, from the same capability table that decides what the pages
+show (`core/access.py`), so a link appears only where the page behind it has something for the user.
+Templates read `caps` (the capabilities held anywhere): `{% if "child.create" in caps %}`."""
 
 from __future__ import annotations
 
@@ -10,40 +11,43 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from shouhu.core.jurisdiction import Scope, scope_of
+from shouhu.core.access import Access, access_of
 
-CASE_ROLES = {"police", "township_supervisor", "county_admin", "village_worker"}
-SUPERVISING_ROLES = {"township_supervisor", "county_admin"}
+# (capability, url name, label, primary?) in menu order
+MENU: tuple[tuple[str, str, Any, bool], ...] = (
+    ("care.record", "web:care_today", gettext_lazy("今日工作"), True),
+    ("child.view", "web:child_list", gettext_lazy("儿童档案"), True),
+    ("child.lookup", "web:child_lookup", gettext_lazy("查找儿童"), True),
+    ("alert.view", "web:care_alerts", gettext_lazy("预警"), True),
+    ("case.view", "web:case_list", gettext_lazy("救助个案"), True),
+    ("referral.respond", "web:referral_list", gettext_lazy("转介服务"), True),
+    ("audit.view", "web:audit_events", gettext_lazy("审计"), True),
+    ("child.create", "web:child_create", gettext_lazy("登记儿童"), False),
+    ("care.supervise", "web:care_villages", gettext_lazy("各村情况"), False),
+    ("care.record", "web:care_sessions", gettext_lazy("指导与宣传"), False),
+    ("ledger.import", "web:ledger_home", gettext_lazy("台账"), False),
+    ("ledger.export", "web:ledger_export", gettext_lazy("导出台账"), False),
+    ("report.create", "web:report_new", gettext_lazy("强制报告"), False),
+    ("report.create", "web:my_reports", gettext_lazy("我的报告"), False),
+    ("accountability.view", "web:protection_accountability", gettext_lazy("追责与表扬"), False),
+    ("roles.grant", "web:user_list", gettext_lazy("用户与授权"), False),
+    ("config.edit", "web:care_webhooks", gettext_lazy("推送失败"), False),
+)
 
 
-def menu(scope: Scope) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(primary links, links under 更多) as (url, label) for this scope."""
+def menu(access: Access) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(primary links, links under 更多) as (url, label) for these capabilities."""
     primary: list[tuple[str, str]] = [(reverse("web:home"), _("首页"))]
     more: list[tuple[str, str]] = []
-    if scope.can_create_children:
-        primary.append((reverse("web:care_today"), _("今日工作")))
-    if scope.sees_children:
-        primary.append((reverse("web:child_list"), _("儿童档案")))
-        primary.append((reverse("web:care_alerts"), _("预警")))
-    if scope.roles & CASE_ROLES:
-        primary.append((reverse("web:case_list"), _("救助个案")))
-    if scope.can_create_children:
-        more.append((reverse("web:child_create"), _("登记儿童")))
-    if scope.roles & SUPERVISING_ROLES:
-        more.append((reverse("web:care_villages"), _("各村情况")))
-    if scope.sees_children:
-        more.append((reverse("web:care_sessions"), _("指导与宣传")))
-    if scope.sees_children:
-        more.append((reverse("web:ledger_home"), _("台账")))
-    more.append((reverse("web:report_new"), _("强制报告")))
-    more.append((reverse("web:my_reports"), _("我的报告")))
-    if "service_provider" in scope.roles:
-        primary.append((reverse("web:referral_list"), _("转介服务")))
-    if "county_admin" in scope.roles:
-        more.append((reverse("web:protection_accountability"), _("追责与表扬")))
-    if scope.administers:
-        more.append((reverse("web:care_webhooks"), _("推送失败")))
+    seen: set[str] = set()
+    for capability, name, label, is_primary in MENU:
+        if not access.has(capability) or name in seen:
+            continue
+        seen.add(name)
+        (primary if is_primary else more).append((reverse(name), str(label)))
+    if access.has("config.edit"):
         more.append(("/admin/", _("系统配置")))
     more.append(("/api/v1/docs/", _("API 文档")))
     return primary, more
@@ -51,8 +55,8 @@ def menu(scope: Scope) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    scope = scope_of(user)
-    context: dict[str, Any] = {"scope": scope}
+    access = access_of(user)
+    context: dict[str, Any] = {"caps": frozenset(access.holdings)}
     if user is not None and user.is_authenticated:
-        context["nav_primary"], context["nav_more"] = menu(scope)
+        context["nav_primary"], context["nav_more"] = menu(access)
     return context

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shouhu.core import codes
-from shouhu.core.jurisdiction import Scope
+from shouhu.core.identity import mask_id_number, mask_phone
 from shouhu.core.models import Organisation, OrganisationKind, Region
 from shouhu.registry.models import CareArrangement, Grandparent, Health, Rating, Schooling, Sex
 
@@ -78,10 +78,10 @@ class StyledForm(forms.Form):
             attrs["aria-invalid"] = "true"
 
 
-def school_choices(scope: Scope) -> list[tuple[str, str]]:
-    """Schools and kindergartens in (or serving) the user's editing scope, and county-level ones."""
+def school_choices(prefixes: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Schools and kindergartens in (or serving) the regions the user edits, and county-level ones."""
     q = Q(region__kind="county")
-    for prefix in scope.edit_prefixes:
+    for prefix in prefixes:
         q |= Q(region__pk__startswith=prefix[:9])
     schools = Organisation.objects.filter(
         q, kind__in=[OrganisationKind.SCHOOL, OrganisationKind.KINDERGARTEN]
@@ -89,12 +89,12 @@ def school_choices(scope: Scope) -> list[tuple[str, str]]:
     return [(str(o.pk), o.name) for o in schools.order_by("region_id", "name")]
 
 
-def village_choices(scope: Scope) -> list[tuple[str, list[tuple[str, str]]]]:
+def village_choices(prefixes: tuple[str, ...]) -> list[tuple[str, list[tuple[str, str]]]]:
     """Villages (grouped by township) where the user may create or edit files."""
-    if not scope.edit_prefixes:
+    if not prefixes:
         return []
     q = Q(pk__in=[])
-    for p in scope.edit_prefixes:
+    for p in prefixes:
         q |= Q(code__startswith=p)
     groups: dict[str, list[tuple[str, str]]] = {}
     for v in (
@@ -190,11 +190,16 @@ class ChildForm(StyledForm):
     )
 
     def __init__(
-        self, *args: Any, scope: Scope, editing: bool = False, show_identifiers: bool = True, **kwargs: Any
+        self,
+        *args: Any,
+        prefixes: tuple[str, ...],
+        editing: bool = False,
+        show_identifiers: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        choice_field(self, "village").choices = [("", "—"), *village_choices(scope)]
-        choice_field(self, "school").choices = [("", "—"), *school_choices(scope)]
+        choice_field(self, "village").choices = [("", "—"), *village_choices(prefixes)]
+        choice_field(self, "school").choices = [("", "—"), *school_choices(prefixes)]
         if not editing:
             del self.fields["effective"]
             del self.fields["version"]
@@ -291,9 +296,9 @@ class GuardianForm(StyledForm):
         for f in GuardianForm.CHECKS:
             value = getattr(g, f)
             out[f] = "" if value is None else ("yes" if value else "no")
-        if show_identifiers:
-            out["id_number"] = g.id_number or ""
-            out["phone"] = g.phone or ""
+        if show_identifiers:  # masked; sent back unchanged, the number on file is kept
+            out["id_number"] = mask_id_number(g.id_number) or ""
+            out["phone"] = mask_phone(g.phone or None) or ""
         return out
 
 

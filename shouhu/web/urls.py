@@ -2,7 +2,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from shouhu.core.jurisdiction import public
-from shouhu.web import views, views_children, views_family
+from shouhu.web import views, views_children, views_family, views_lookup, views_reveal
 
 app_name = "web"
 
@@ -17,7 +17,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("children/", views_children.child_list, name="child_list"),
     path("children/new/", views_children.child_create, name="child_create"),
+    path("children/lookup/", views_lookup.child_lookup, name="child_lookup"),
     path("children/<uuid:pk>/", views_children.child_detail, name="child_detail"),
+    path("children/<uuid:pk>/reveal/", views_reveal.child_reveal, name="child_reveal"),
     path("children/<uuid:pk>/edit/", views_children.child_edit, name="child_edit"),
     path("children/<uuid:pk>/guardian/<str:role>/", views_children.guardian_edit, name="guardian_edit"),
     path("children/<uuid:pk>/grandparents/", views_children.grandparents_edit, name="grandparents_edit"),
@@ -31,6 +33,8 @@ urlpatterns = [
     path("", include("shouhu.care.web_urls")),
     path("", include("shouhu.protection.web_urls")),
     path("", include("shouhu.ledger.web_urls")),
+    # Users and role grants (roles.grant) and the auditor's pages (audit.view): core's pages.
+    path("", include("shouhu.core.web_urls")),
     # Documents (PDF), attachments and the public verify page (core's document service).
     path("", include("shouhu.core.documents.web_urls")),
 ]

@@ -8,9 +8,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Field
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,21 +21,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from shouhu.core import codes
+from shouhu.core.access import access_of, can, require, restrict
+from shouhu.core.accesslog import record_read
 from shouhu.core.identity import mask_id_number, mask_phone
-from shouhu.core.jurisdiction import Scope, acting_user, scope_of, scoped
-from shouhu.core.models import Region
-from shouhu.protection import selectors as protection_selectors
+from shouhu.core.jurisdiction import acting_user, client_ip, scoped
+from shouhu.protection.models import Case
 from shouhu.registry import rules, selectors, services
+from shouhu.registry.duplicates import charge_identifier_search
+from shouhu.registry.fields import full_id_numbers, full_phones, groups_for, groups_of
 from shouhu.registry.models import (
-    CareArrangement,
     Child,
     Guardian,
-    Health,
     LeftBehindType,
-    Parent,
-    Rating,
-    Schooling,
-    Sex,
 )
 from shouhu.web.forms import (
     GRANDPARENT_ROWS,
@@ -46,6 +42,7 @@ from shouhu.web.forms import (
     GuardianForm,
     ParentForm,
 )
+from shouhu.web.timeline import PARENT_RELATIONS, _label, timeline_entries
 
 PAGE_SIZE = 25
 YES_NO = {"yes": True, "no": False}
@@ -55,16 +52,11 @@ KEY_TARGET_REASONS = {
     "girl": gettext_lazy("留守女童"),
     "unattended": gettext_lazy("无人监护"),
 }
-PARENT_RELATIONS = (("father", gettext_lazy("父亲")), ("mother", gettext_lazy("母亲")))
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def duplicate_error(exc: services.DuplicateChild, user: Any) -> Any:
+def duplicate_error(exc: services.DuplicateChild, request: HttpRequest) -> Any:
     """The duplicate message, with a link only when the existing file is in the user's scope (R11.1)."""
-    message, existing = exc.explain(user)
+    message, existing = exc.explain(request.user, ip=client_ip(request))
     if existing is None:
         return message
     return format_html(
@@ -73,11 +65,28 @@ def duplicate_error(exc: services.DuplicateChild, user: Any) -> Any:
 
 
 def _editable_child(request: HttpRequest, pk: Any) -> Child:
-    """404 when out of scope or unknown; 403 when the user may see the file but not change it."""
+    """404 when out of scope or unknown; 403 when the user may see the file but not change it. The form
+    that follows is a read of the file: recorded (R11.2)."""
     child = selectors.get_child(request.user, pk)
-    if not scope_of(request.user).may_edit_in(child.village_id):
-        raise PermissionDenied(_("您可以查看该档案，但无权修改。"))
+    require(request.user, "child.edit", child, _("您可以查看该档案，但无权修改。"))
+    if request.method == "GET":
+        record_read(
+            user=acting_user(request),
+            action="form",
+            child_id=child.pk,
+            region_code=child.village_id,
+            detail=(request.resolver_match.url_name or "") if request.resolver_match else "",
+            ip=client_ip(request),
+        )
     return child
+
+
+def masked_or_kept(value: Any, current: Any, mask: Any) -> Any:
+    """An identifier field of an edit form shows the mask (R11.3: masked by default); sent back
+    unchanged, the number on file is kept."""
+    if current and value and value == mask(current):
+        return current
+    return value
 
 
 # --- list ------------------------------------------------------------------------------------------
@@ -97,34 +106,51 @@ def _filters(form: ChildSearchForm) -> selectors.ChildFilters:
     )
 
 
-def child_row(child: Child, scope: Scope, today: date) -> dict[str, Any]:
+def child_row(child: Child, groups: frozenset[str], today: date) -> dict[str, Any]:
+    """One line of the list: identity always; the rest only where the reader's groups show it."""
     return {
         "child": child,
+        "groups": groups,
         "age": rules.full_years(child.birth_date, today),
-        "id_display": child.id_number
-        if scope.sees_identifiers_in(child.village_id)
-        else mask_id_number(child.id_number),
+        "id_display": mask_id_number(child.id_number),  # masked on lists; revealed on the file
         "lb_type": LeftBehindType(child.lb_type).label if child.lb_type else "",
     }
 
 
-@scoped
+@scoped("child.view")
 @login_required
 def child_list(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request.user)
+    user = acting_user(request)
     today = timezone.localdate()
-    form = ChildSearchForm(request.GET or None, regions=selectors.regions_for_filter(scope))
+    form = ChildSearchForm(request.GET or None, regions=selectors.regions_for_filter(user))
+    for name in list(selectors.FILTER_GROUPS):
+        if name in form.fields and not selectors.filterable(user, name):
+            del form.fields[name]  # a filter on a group the reader never sees
     filters = _filters(form) if request.GET else selectors.ChildFilters()
-    qs = selectors.search_children(request.user, filters, today=today)
+    refusal = None
+    if filters.q and selectors.identifier_query(filters.q):
+        refusal = charge_identifier_search(user, filters.q, ip=client_ip(request))
+    qs = selectors.search_children(user, filters, today=today) if refusal is None else Child.objects.none()
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    children = list(page.object_list)
+    groups = groups_for(user, children)
+    record_read(
+        user=user,
+        action="search" if filters.q else "list",
+        count=len(children),
+        query=request.GET,
+        ip=client_ip(request),
+    )
     context = {
         "form": form,
         "page": page,
-        "rows": [child_row(c, scope, today) for c in page.object_list],
+        "rows": [child_row(c, groups[c.pk], today) for c in children],
         "querystring": query.urlencode(),
         "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        "refusal": refusal,
+        "can_create": can(user, "child.create"),
     }
     # Only htmx's swap of #results gets the partial; a history restore (back button, cache miss) gets the page.
     htmx = getattr(request, "htmx", None)
@@ -139,139 +165,35 @@ def child_list(request: HttpRequest) -> HttpResponse:
 
 # --- the file --------------------------------------------------------------------------------------
 
-CHOICE_LABELS: dict[str, dict[str, Any]] = {
-    "sex": dict(Sex.choices),
-    "health": dict(Health.choices),
-    "schooling": dict(Schooling.choices),
-    "care_arrangement": dict(CareArrangement.choices),
-    "guardianship_rating": dict(Rating.choices),
-    "type": dict(LeftBehindType.choices),
-    "lb_type": dict(LeftBehindType.choices),
-    "relation": dict(Parent.Relation.choices),
-    "role": dict(Guardian.Role.choices),
-}
-CODE_FIELDS = {
-    "ethnicity": "ethnicity",
-    "income_sources": "income_source",
-    "assistance": "assistance",
-    "distress_categories": "distress_category",
-    "work_province": "province",
-    "disability_type": "disability_type",
-    "disability_grade": "disability_grade",
-    "incapacity_reason": "incapacity_reason",
-    "relationship": "relationship",
-}
-EXTRA_LABELS = {
-    "village": gettext_lazy("所在村（居）"),
-    "parents": gettext_lazy("父母"),
-    "left_behind": gettext_lazy("农村留守儿童"),
-    "type": gettext_lazy("留守类型"),
-    "since": gettext_lazy("开始日期"),
-    "date": gettext_lazy("日期"),
-    "reasons": gettext_lazy("依据"),
-}
+
+def _person_display(p: Any, ids: bool, phones: bool) -> None:
+    """The masks a page shows for a parent's or guardian's numbers (R11.3: masked by default; the
+    reader who may see them reveals one at a time, logged)."""
+    p.id_display = mask_id_number(p.id_number)
+    p.phone_display = mask_phone(p.phone or None)
+    p.reveal_id = ids and bool(p.id_number)
+    p.reveal_phone = phones and bool(p.phone)
 
 
-def _label(field: str) -> str:
-    for model in (Child, Parent, Guardian):
-        try:
-            model_field = model._meta.get_field(field)
-        except FieldDoesNotExist:
-            continue
-        # A reverse relation ("parents", "guardians") has no verbose_name: fall through to EXTRA_LABELS.
-        if isinstance(model_field, Field):
-            return str(model_field.verbose_name)
-    return str(EXTRA_LABELS.get(field, field))
-
-
-def _display(field: str, value: Any, villages: dict[str, str]) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool):
-        return _("是") if value else _("否")
-    if field == "village":
-        return villages.get(value, value)
-    if field in CODE_FIELDS:
-        values = value if isinstance(value, list) else [value]
-        return "、".join(codes.label(CODE_FIELDS[field], str(v)) for v in values)
-    if field in CHOICE_LABELS:
-        return str(CHOICE_LABELS[field].get(value, value))
-    if isinstance(value, list):
-        return "；".join(str(v) for v in value)
-    return str(value)
-
-
-def _changes(before: Any, after: Any, villages: dict[str, str], prefix: str = "") -> list[dict[str, str]]:
-    """The changed fields of an event, as readable before → after rows (identifiers already masked)."""
-    if not isinstance(after, dict):
-        return []
-    before = before if isinstance(before, dict) else {}
-    rows: list[dict[str, str]] = []
-    for key, new in after.items():
-        old = before.get(key)
-        if key == "parents" and isinstance(new, list):
-            old_by = {p.get("relation"): p for p in old or [] if isinstance(p, dict)}
-            new_by = {p.get("relation"): p for p in new if isinstance(p, dict)}
-            for relation, label in PARENT_RELATIONS:
-                rows += _changes(old_by.get(relation), new_by.get(relation) or {}, villages, f"{label}·")
-            continue
-        if key == "relation" or old == new:
-            continue
-        rows.append(
-            {
-                "field": prefix + _label(key),
-                "before": _display(key, old, villages),
-                "after": _display(key, new, villages),
-            }
-        )
-    return rows
-
-
-def timeline_entries(child: Child) -> list[dict[str, Any]]:
-    events = list(selectors.timeline(child))
-    codes_seen = {
-        str(v)
-        for e in events
-        for d in (e.before, e.after)
-        if isinstance(d, dict)
-        for k, v in d.items()
-        if k == "village" and v
-    }
-    villages = (
-        dict(Region.objects.filter(code__in=codes_seen).values_list("code", "name")) if codes_seen else {}
-    )
-    out = []
-    for e in events:
-        entry: dict[str, Any] = {"event": e, "changes": [], "reasons": [], "date": None}
-        if e.verb in ("child.status_entered", "child.status_exited") and isinstance(e.after, dict):
-            entry["date"] = e.after.get("date") or e.after.get("since")
-            entry["reasons"] = e.after.get("reasons") or []
-        elif e.verb not in ("child.created", "grandparents.set") and not e.verb.startswith(
-            ("document.", "attachment.")  # their sealed facts (hashes, ids) are for verification, not reading
-        ):
-            entry["changes"] = _changes(e.before, e.after, villages)
-        out.append(entry)
-    return out
-
-
-@scoped
+@scoped("child.view", obj="child")
 @login_required
 @never_cache
 def child_detail(request: HttpRequest, pk: Any) -> HttpResponse:
-    child = selectors.get_child(request.user, pk)
-    services.log_access(user=acting_user(request), action="view", child=child, ip=client_ip(request))
-    scope = scope_of(request.user)
+    user = acting_user(request)
+    child = selectors.get_child(user, pk)
+    groups = groups_of(user, child)
+    record_read(
+        user=user, action="view", child_id=child.pk, region_code=child.village_id, ip=client_ip(request)
+    )
     today = timezone.localdate()
-    show_ids = scope.sees_identifiers_in(child.village_id)
+    ids, phones = full_id_numbers(groups), full_phones(groups)
     parents_list = list(child.parents.all())
     parents = {p.relation: p for p in parents_list}
     for p in parents_list:
-        p.id_display = p.id_number if show_ids else mask_id_number(p.id_number)
-        p.phone_display = p.phone if show_ids else mask_phone(p.phone or None)
+        _person_display(p, ids and "family" in groups, phones)
     guardians = {g.role: g for g in child.guardians.all()}
     for g in guardians.values():
-        g.id_display = g.id_number if show_ids else mask_id_number(g.id_number)
-        g.phone_display = g.phone if show_ids else mask_phone(g.phone or None)
+        _person_display(g, ids and "family" in groups, phones)
         g.relationship_label = codes.label("relationship", g.relationship)
     eligibility = None
     entrusted = guardians.get("entrusted")
@@ -290,20 +212,24 @@ def child_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     suggested = rules.suggest_distress_categories(services.facts_of(child, parents_list), today)
     context = {
         "child": child,
-        "can_edit": scope.may_edit_in(child.village_id),
+        "groups": groups,
+        "can_edit": can(user, "child.edit", child),
+        "can_record_care": can(user, "care.record", child),
+        "can_log_contact": can(user, "care.contact", child) or can(user, "care.record", child),
+        "can_report": can(user, "report.create"),
         "age": rules.full_years(child.birth_date, today),
-        "id_display": child.id_number if show_ids else mask_id_number(child.id_number),
-        "contact_phone_display": (
-            child.village_contact_phone if show_ids else mask_phone(child.village_contact_phone or None)
-        ),
-        "parent_rows": [(label, parents.get(rel)) for rel, label in PARENT_RELATIONS],
+        "id_display": mask_id_number(child.id_number),
+        "reveal_id": ids and bool(child.id_number),
+        "contact_phone_display": mask_phone(child.village_contact_phone or None),
+        "reveal_contact_phone": phones and bool(child.village_contact_phone),
+        "parent_rows": [(rel, label, parents.get(rel)) for rel, label in PARENT_RELATIONS],
         "carer": guardians.get("carer"),
         "entrusted": entrusted,
         "eligibility": eligibility,
-        "agreements": list(child.agreements.select_related("guardian")),
-        # Only the cases this user's protection scope reaches (R11.1).
+        "agreements": list(child.agreements.select_related("guardian")) if "family" in groups else [],
+        # Only the cases this user may open, whatever the file (R11.1).
         "cases": list(
-            protection_selectors.visible_cases(request.user).filter(child=child).order_by("-opened_at")[:10]
+            restrict(Case.objects.filter(child=child), user, "case.view").order_by("-opened_at")[:10]
         ),
         "grandparent_rows": [(label, grandparents.get((side, rel))) for side, rel, label in GRANDPARENT_ROWS],
         "ethnicity": codes.label("ethnicity", child.ethnicity),
@@ -326,8 +252,10 @@ def child_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "periods": [
             {"period": p, "type": LeftBehindType(p.type).label if p.type else ""}
             for p in child.status_periods.order_by("-start")
-        ],
-        "timeline": timeline_entries(child),
+        ]
+        if "care" in groups
+        else [],
+        "timeline": timeline_entries(user, child, groups),
     }
     return render(request, "web/children/detail.html", context)
 
@@ -359,9 +287,10 @@ def apply_service_errors(exc: ValidationError, form: Any, parent_forms: dict[str
 def _child_initial(child: Child, show_ids: bool) -> dict[str, Any]:
     initial = {f: getattr(child, f) for f in services.CHILD_FIELDS}
     initial.update(village=child.village_id, version=child.version, school=child.school_id or "")
-    if show_ids:
+    if show_ids:  # masked: sent back unchanged, the number on file is kept (`masked_or_kept`)
         initial.update(
-            id_number=child.id_number or "", village_contact_phone=child.village_contact_phone or ""
+            id_number=mask_id_number(child.id_number) or "",
+            village_contact_phone=mask_phone(child.village_contact_phone or None) or "",
         )
     return initial
 
@@ -371,14 +300,13 @@ def _parent_initial(child: Child, show_ids: bool) -> dict[str, dict[str, Any]]:
     for p in child.parents.all():
         data = {f: getattr(p, f) for f in services.PARENT_FIELDS}
         if show_ids:
-            data.update(id_number=p.id_number or "", phone=p.phone or "")
+            data.update(id_number=mask_id_number(p.id_number) or "", phone=mask_phone(p.phone or None) or "")
         out[p.relation] = data
     return out
 
 
 def _forms(
     request: HttpRequest,
-    scope: Scope,
     *,
     child: Child | None = None,
     show_ids: bool = True,
@@ -387,7 +315,10 @@ def _forms(
     data = request.POST if bound and request.method == "POST" else None
     initial = _child_initial(child, show_ids) if child is not None else {}
     parent_initial = _parent_initial(child, show_ids) if child is not None else {}
-    form = ChildForm(data, initial=initial, scope=scope, editing=child is not None, show_identifiers=show_ids)
+    prefixes = access_of(request.user).prefixes("child.edit" if child is not None else "child.create")
+    form = ChildForm(
+        data, initial=initial, prefixes=prefixes, editing=child is not None, show_identifiers=show_ids
+    )
     parent_forms = {
         rel: ParentForm(data, prefix=rel, initial=parent_initial.get(rel, {}), show_identifiers=show_ids)
         for rel, _label_ in PARENT_RELATIONS
@@ -399,13 +330,21 @@ def _service_data(
     form: ChildForm, parent_forms: dict[str, ParentForm], child: Child | None
 ) -> dict[str, Any]:
     data = form.to_data()
+    if child is not None and "id_number" in form.fields:
+        data["id_number"] = masked_or_kept(data.get("id_number"), child.id_number, mask_id_number)
+        data["village_contact_phone"] = masked_or_kept(
+            data.get("village_contact_phone"), child.village_contact_phone, mask_phone
+        )
     existing = {p.relation: p for p in child.parents.all()} if child is not None else {}
     parents = []
     for rel, pf in parent_forms.items():
         p = dict(pf.cleaned_data, relation=rel)
+        old = existing.get(rel)
         if "id_number" not in pf.fields:  # identifiers hidden from this user: keep what is on file
-            old = existing.get(rel)
             p.update(id_number=old.id_number if old else None, phone=old.phone if old else "")
+        elif old is not None:
+            p["id_number"] = masked_or_kept(p.get("id_number"), old.id_number, mask_id_number)
+            p["phone"] = masked_or_kept(p.get("phone"), old.phone, mask_phone)
         parents.append(p)
     data["parents"] = parents
     return data
@@ -421,14 +360,11 @@ def _form_context(
     }
 
 
-@scoped
+@scoped("child.create")
 @login_required
 @never_cache
 def child_create(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request.user)
-    if not scope.can_create_children:
-        raise PermissionDenied(_("您的角色不能登记儿童。"))
-    form, parent_forms = _forms(request, scope)
+    form, parent_forms = _forms(request)
     if request.method == "POST":
         valid = form.is_valid() & all([pf.is_valid() for pf in parent_forms.values()])
         if valid:
@@ -437,7 +373,7 @@ def child_create(request: HttpRequest) -> HttpResponse:
                     actor=acting_user(request), data=_service_data(form, parent_forms, None)
                 )
             except services.DuplicateChild as exc:
-                form.add_error(None, duplicate_error(exc, request.user))
+                form.add_error(None, duplicate_error(exc, request))
             except ValidationError as exc:
                 apply_service_errors(exc, form, parent_forms)
             else:
@@ -446,14 +382,13 @@ def child_create(request: HttpRequest) -> HttpResponse:
     return render(request, "web/children/form.html", _form_context(form, parent_forms, None))
 
 
-@scoped
+@scoped("child.edit", obj="child")
 @login_required
 @never_cache
 def child_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     child = _editable_child(request, pk)
-    scope = scope_of(request.user)
-    show_ids = scope.sees_identifiers_in(child.village_id)
-    form, parent_forms = _forms(request, scope, child=child, show_ids=show_ids)
+    show_ids = full_id_numbers(groups_of(request.user, child))
+    form, parent_forms = _forms(request, child=child, show_ids=show_ids)
     if request.method == "POST":
         valid = form.is_valid() & all([pf.is_valid() for pf in parent_forms.values()])
         if valid:
@@ -471,9 +406,9 @@ def child_edit(request: HttpRequest, pk: Any) -> HttpResponse:
             except services.StaleVersion as exc:
                 messages.error(request, str(exc))
                 child = selectors.get_child(request.user, child.pk)
-                form, parent_forms = _forms(request, scope, child=child, show_ids=show_ids, bound=False)
+                form, parent_forms = _forms(request, child=child, show_ids=show_ids, bound=False)
             except services.DuplicateChild as exc:
-                form.add_error(None, duplicate_error(exc, request.user))
+                form.add_error(None, duplicate_error(exc, request))
             except ValidationError as exc:
                 apply_service_errors(exc, form, parent_forms)
             else:
@@ -485,14 +420,14 @@ def child_edit(request: HttpRequest, pk: Any) -> HttpResponse:
 # --- carer / entrusted guardian, grandparents ------------------------------------------------------
 
 
-@scoped
+@scoped("child.edit", obj="child")
 @login_required
 @never_cache
 def guardian_edit(request: HttpRequest, pk: Any, role: str) -> HttpResponse:
     if role not in Guardian.Role.values:
         raise Http404("not found")
     child = _editable_child(request, pk)
-    show_ids = scope_of(request.user).sees_identifiers_in(child.village_id)
+    show_ids = full_id_numbers(groups_of(request.user, child))
     current = child.guardians.filter(role=role).first()
     form = GuardianForm(
         request.POST or None, initial=GuardianForm.initial_from(current, show_identifiers=show_ids)
@@ -506,6 +441,9 @@ def guardian_edit(request: HttpRequest, pk: Any, role: str) -> HttpResponse:
             data.update(
                 id_number=current.id_number if current else "", phone=current.phone if current else ""
             )
+        elif current is not None:
+            data["id_number"] = masked_or_kept(data.get("id_number"), current.id_number, mask_id_number)
+            data["phone"] = masked_or_kept(data.get("phone"), current.phone, mask_phone)
         try:
             services.guardian_set(actor=acting_user(request), child=child, role=role, data=data)
         except ValidationError as exc:
@@ -520,7 +458,7 @@ def guardian_edit(request: HttpRequest, pk: Any, role: str) -> HttpResponse:
     )
 
 
-@scoped
+@scoped("child.edit", obj="child")
 @login_required
 @never_cache
 def grandparents_edit(request: HttpRequest, pk: Any) -> HttpResponse:

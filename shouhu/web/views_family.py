@@ -18,13 +18,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shouhu.core import codes
-from shouhu.core.jurisdiction import acting_user, scope_of, scoped
+from shouhu.core.access import can, require
+from shouhu.core.accesslog import record_read
+from shouhu.core.jurisdiction import acting_user, client_ip, scoped
 from shouhu.registry import family, selectors
 from shouhu.web.forms_family import AgreementForm, HouseholdForm, MemberForm, PlanItemForm
 from shouhu.web.views_children import _editable_child, apply_service_errors
 
 
-@scoped
+@scoped("child.edit", obj="child")
 @login_required
 @never_cache
 def agreement_add(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -56,13 +58,22 @@ def agreement_add(request: HttpRequest, pk: Any) -> HttpResponse:
     )
 
 
-@scoped
+@scoped("child.family", obj="child")
 @login_required
 @never_cache
 def household(request: HttpRequest, pk: Any) -> HttpResponse:
     """The household page: members and the plan (一户一策); editing forms for those who may edit."""
     child = selectors.get_child(request.user, pk)
-    may_edit = scope_of(request.user).may_edit_in(child.village_id)
+    require(request.user, "child.family", child, _("您的角色不查看儿童的家庭情况。"))
+    record_read(
+        user=acting_user(request),
+        action="view",
+        child_id=child.pk,
+        region_code=child.village_id,
+        detail="household",
+        ip=client_ip(request),
+    )
+    may_edit = can(request.user, "child.edit", child)
     h = child.household
     context: dict[str, Any] = {
         "child": child,
@@ -119,7 +130,7 @@ def _post(request: HttpRequest, pk: Any, form_class: type, action: Any, context_
     return redirect("web:household", pk=child.pk)
 
 
-@scoped
+@scoped("child.edit", obj="child")
 @login_required
 @require_POST
 def household_save(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -134,7 +145,7 @@ def household_save(request: HttpRequest, pk: Any) -> HttpResponse:
     )
 
 
-@scoped
+@scoped("child.edit", obj="child")
 @login_required
 @require_POST
 def member_add(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -147,7 +158,7 @@ def member_add(request: HttpRequest, pk: Any) -> HttpResponse:
     )
 
 
-@scoped
+@scoped("child.edit", obj="child")
 @login_required
 @require_POST
 def plan_add(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -162,7 +173,7 @@ def plan_add(request: HttpRequest, pk: Any) -> HttpResponse:
     )
 
 
-@scoped
+@scoped("child.edit", obj="child")
 @login_required
 @require_POST
 def plan_done(request: HttpRequest, pk: Any, item: int) -> HttpResponse:

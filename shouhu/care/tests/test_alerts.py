@@ -53,9 +53,11 @@ def test_open_is_idempotent_and_the_database_refuses_a_second_open_alert(county)
 def test_manual_resolution_and_scope(county, users):
     open_alert(kind="unattended", spec=spec("child:x"), at=AT)
     open_alert(kind="unattended", spec=spec("child:y", V2), at=AT)
-    assert list(Alert.objects.visible_to(users["vw"]).values_list("key", flat=True)) == ["child:x"]
-    assert Alert.objects.visible_to(users["nobody"]).count() == 0
-    assert Alert.objects.visible_to(users["county"]).count() == 2
+    assert list(Alert.objects.restrict(users["vw"], "alert.view").values_list("key", flat=True)) == [
+        "child:x"
+    ]
+    assert Alert.objects.restrict(users["nobody"], "alert.view").count() == 0
+    assert Alert.objects.restrict(users["county"], "alert.view").count() == 2
     done = resolve_alert(kind="unattended", key="child:x", at=AT, by=users["vw"], note="已报警")
     assert done is not None and done.resolution == "manual" and done.resolved_by == users["vw"]
     assert resolve_alert(kind="unattended", key="child:x", at=AT) is None

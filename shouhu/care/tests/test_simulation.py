@@ -217,10 +217,12 @@ def test_repeated_admonitions_escalate(users: dict[str, Any], make_child: Any) -
         )
     assert alert is None
     with time_machine.travel(at(4, 5, 10), tick=False):
+        # the police stopped the guardian; the village records it (the station opens no file without a
+        # case: issue 9 part 2)
         _adm, alert = services.admonition_add(
-            actor=users["police"],
+            actor=users["vw"],
             child=c,
-            data={**data, "by_body": "police", "kind": "stop", "occurred_at": at(4, 5, 10)},
+            data={**data, "by_body": "public_security", "kind": "stop", "occurred_at": at(4, 5, 10)},
         )
     assert alert is not None and alert.kind == "guardian_admonished" and alert.assignee == users["sup"]
     scan.run(at(4, 6))  # the scan agrees: nothing to open or resolve

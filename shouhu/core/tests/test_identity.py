@@ -95,10 +95,10 @@ def test_birth_date_and_sex_roundtrip(number: str, other: dt.date) -> None:
 
 
 @given(valid_ids())
-def test_mask_keeps_six_and_four(number: str) -> None:
+def test_mask_keeps_the_address_code_only(number: str) -> None:
     masked = mask_id_number(number)
-    assert masked == number[:6] + "********" + number[-4:]
-    assert len(masked) == 18
+    assert masked == number[:6] + "*" * 12
+    assert mask_id_number(masked) == masked  # masking a stored mask again changes nothing
 
 
 # --- examples --------------------------------------------------------------------------------
@@ -215,8 +215,10 @@ def test_real_number_ending_in_000_is_not_excel() -> None:
 
 
 def test_mask_id_edge_cases() -> None:
-    assert mask_id_number("50022920100101123X") == "500229********123X"
-    assert mask_id_number("500229780101123") == "500229******123"
+    assert mask_id_number("50022920100101123X") == "500229************"
+    assert mask_id_number("500229780101123") == "500229*********"
+    assert mask_id_number("500229********123X") == "500229************"  # the former mask, re-masked
+    assert mask_id_number("12345678") == "123*****"
     assert mask_id_number(None) is None
     assert mask_id_number("") == ""
 

@@ -210,7 +210,35 @@ def test_duplicate_of_a_file_out_of_scope_reveals_nothing(users: dict[str, Any],
     result = import_ledger(data, "t.xlsx", actor=users["sup"], dry_run=True, today=TODAY)
     assert result.invalid == 1
     msg = result.errors[0]["message"]
-    assert "管辖范围以外" in msg and "龙田" not in msg and other.village.name not in msg
+    assert "已在其他地方建档" in msg and "龙田" not in msg and other.village.name not in msg
+    from shouhu.core.accesslog import lookups_used
+
+    assert lookups_used(users["sup"], "duplicate") == 1  # an identifier look-up, logged and counted
+
+
+def test_an_import_cannot_test_numbers_against_the_county(users: dict[str, Any], make_child: Any) -> None:
+    """Issue 9 part 8: out-of-scope duplicate answers are limited per day. Past the limit every row with
+    an ID number is refused with the same message, whether its number is on file elsewhere or not."""
+    from shouhu.core.models import PolicyParameter
+
+    PolicyParameter.objects.update_or_create(
+        key="duplicate_answers_per_day", defaults={"value": 1, "description": "t"}
+    )
+    far = [
+        make_child(
+            actor=users["vw_other"], village="500229201201", name=f"龙{i}", birth_date=date(2015, 1, i + 1)
+        )
+        for i in range(3)
+    ]
+    rows = [
+        base_row(name=f"龙{i}", birth=date(2015, 1, i + 1), id_number=c.id_number) for i, c in enumerate(far)
+    ]
+    rows.append(base_row(name="新人", birth=date(2014, 2, 2)))  # not on file anywhere
+    result = import_ledger(official(rows)[0], "t.xlsx", actor=users["sup"], dry_run=True, today=TODAY)
+    messages = [e["message"] for e in result.errors]
+    assert result.invalid == 4
+    assert sum("已在其他地方建档" in m for m in messages) == 1
+    assert sum("查重次数已用完" in m for m in messages) == 3  # two on file elsewhere, one new: alike
 
 
 def test_crash_in_the_middle_leaves_the_database_as_it_was(users: dict[str, Any], monkeypatch: Any) -> None:

@@ -116,5 +116,6 @@ def test_protection_chain_in_the_browser(live_server: Any, county: dict[str, Any
     sup.screenshot(path=f"{SHOT_DIR}/shot_case_closed.png", full_page=True)
 
     teacher.goto(progress_url)
-    assert "已结案" in teacher.inner_text("#progress")
-    assert case.number in teacher.inner_text("#acknowledgement")
+    assert "已办结" in teacher.inner_text("#progress")  # the report's own progress
+    answer = teacher.inner_text("#acknowledgement")
+    assert "报告编号 BG" in answer and case.number not in answer  # its own number, not the case's

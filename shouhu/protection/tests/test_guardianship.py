@@ -78,7 +78,7 @@ def test_petition_decision_sets_new_guardian(users, make_child, api) -> None:
         },
     )
     case = rep.case
-    police, county = api(users["police"]), api(users["county"])
+    police, county = api(users["officer"]), api(users["county"])
     r = police.post(
         f"/api/v1/cases/{case.pk}/guardian-measures/",
         {

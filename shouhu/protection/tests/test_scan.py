@@ -47,7 +47,7 @@ def test_deadline_breach_alert_and_accountability_once(users, make_child) -> Non
     assert Accountability.objects.filter(kind="deadline_breached").count() == 1
     # the police receive it late: the alert resolves, the accountability stays counted once
     with time_machine.travel(late + timedelta(hours=2), tick=False):
-        services.case_transition(actor=users["police"], case_id=case.pk, to="received")
+        services.case_transition(actor=users["officer"], case_id=case.pk, to="received")
     a.refresh_from_db()
     assert a.resolved_at is not None
     run_all(late + timedelta(hours=3))
@@ -76,7 +76,7 @@ def test_township_holds_the_assessment_step(users, make_child) -> None:
             ("responded", {"measures": ["dispatch"]}),
             ("township_notified", {}),
         ):
-            services.case_transition(actor=users["police"], case_id=case.pk, to=to, data=data)
+            services.case_transition(actor=users["officer"], case_id=case.pk, to=to, data=data)
     run_all(T0 + timedelta(days=4))
     acc = Accountability.objects.get(kind="deadline_breached")
     assert acc.unit.name == "巴山镇人民政府"

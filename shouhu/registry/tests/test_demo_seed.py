@@ -29,7 +29,7 @@ TODAY = date(2026, 3, 15)
 
 @pytest.fixture
 def villages(county: Any) -> list[Region]:
-    """`county` rebuilds the demo county if a transactional test flushed the database on this worker."""
+    """`county` rebuilds the demo county if a transactional test flushed this worker's database."""
     return demo_villages()
 
 

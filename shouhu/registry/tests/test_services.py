@@ -137,7 +137,7 @@ def test_create_outside_edit_scope_is_refused(users: dict[str, Any]) -> None:
         child_create(actor=users["vw_other"], data=child_data())
     assert "village" in exc.value.message_dict
     with pytest.raises(ValidationError):
-        child_create(actor=users["police"], data=child_data())
+        child_create(actor=users["officer"], data=child_data())
     assert counts() == snapshot
 
 
@@ -239,7 +239,7 @@ def test_update_with_stale_version_writes_nothing(make_child: Any, users: dict[s
     assert Child.objects.get(pk=child.pk).address == "巴山镇梨山村5组"
 
 
-@pytest.mark.parametrize("who", ["vw_other", "police", "sup_other", "school", "edu", "admin", "nobody"])
+@pytest.mark.parametrize("who", ["vw_other", "officer", "sup_other", "school", "edu", "admin", "nobody"])
 def test_update_out_of_edit_scope(make_child: Any, users: dict[str, Any], who: str) -> None:
     child = make_child()
     snapshot = counts()
@@ -615,9 +615,42 @@ def test_duplicate_out_of_scope_reveals_nothing(users, make_child):
         assert found is not None
         raise DuplicateChild(found)
     message, link = exc.value.explain(users["vw"])
-    assert link is None and "王芳" not in message and "管辖范围以外" in message
+    assert link is None and "王芳" not in message and "已在其他地方建档" in message
+    assert "请联系所在乡镇" in message  # says whom to ask, names nothing (issue 9 part 8)
+    # the answer about a file out of reach is an identifier look-up: logged, counted for the day
+    from shouhu.core.accesslog import lookups_used
+
+    assert lookups_used(users["vw"], "duplicate") == 1
     message, link = exc.value.explain(users["county"])
     assert link == existing and "王芳" in message
+    assert lookups_used(users["county"], "duplicate") == 0
+
+
+def test_duplicate_answers_are_limited_per_day_whatever_the_database_holds(users, make_child):
+    """Once a user's duplicate answers for the day are used up, every registration with an ID number is
+    refused with the same message — a new number as much as one on file elsewhere — so the refusal
+    cannot be used to test numbers against the county (issue 9 part 8)."""
+    from django.core.exceptions import ValidationError
+
+    from shouhu.conftest import LONGTIAN_VILLAGE, child_data
+    from shouhu.core.models import PolicyParameter
+    from shouhu.registry.services import DuplicateChild, child_create
+
+    PolicyParameter.objects.update_or_create(
+        key="duplicate_answers_per_day", defaults={"value": 1, "description": "test"}
+    )
+    elsewhere = make_child(actor=users["county"], village=LONGTIAN_VILLAGE, name="龙田某")
+    with pytest.raises(DuplicateChild) as exc:
+        child_create(actor=users["vw"], data=child_data(name="另一个名字", id_number=elsewhere.id_number))
+    exc.value.explain(users["vw"])  # the one answer of the day
+    for number in (elsewhere.id_number, child_data()["id_number"]):  # on file elsewhere / not on file
+        with pytest.raises(ValidationError) as refused:
+            child_create(actor=users["vw"], data=child_data(name="再登记", id_number=number))
+        assert "查重次数已用完" in refused.value.message_dict["id_number"][0]
+    # without an ID number nothing is looked up: registration goes on
+    assert child_create(
+        actor=users["vw"], data=child_data(name="无号码", id_number=None, hukou_registered=False)
+    )
 
 
 def test_school_is_validated_and_saved(users, make_child):

@@ -11,20 +11,26 @@ from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from shouhu.core.models import Region, User
+from shouhu.core.capabilities import roles_with
+from shouhu.core.models import Region, RoleAssignment, User
 from shouhu.ledger.importer import error_workbook, import_ledger
 from shouhu.ledger.reader import UnusableFile
 
 
 def default_actor(username: str | None) -> User | None:
-    """--user, or the first active county administrator (the command runs with county rights)."""
+    """--user, or the active user who may import over the widest region (the county administrator):
+    the command acts with that user's rights, never with more."""
     qs = User.objects.filter(is_active=True)
     if username:
         return qs.filter(username=username).first()
-    return (
-        qs.filter(role_assignments__role="county_admin").order_by("pk").first()
-        or qs.filter(role_assignments__role="township_supervisor").order_by("pk").first()
+    holders = (
+        RoleAssignment.objects.active()
+        .filter(role__in=roles_with("ledger.import"), user__is_active=True, region__isnull=False)
+        .select_related("region", "user")
+        .order_by("pk")
     )
+    ranked = [(len(a.region.prefix), a.pk, a.user) for a in holders if a.region is not None]
+    return min(ranked)[2] if ranked else None
 
 
 class Command(BaseCommand):
