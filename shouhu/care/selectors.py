@@ -114,7 +114,9 @@ def contacts_of(user: Any, child: Child) -> QuerySet[ParentContact]:
 
 
 def visits_of(user: Any, child: Child) -> QuerySet[Visit]:
-    return Visit.objects.restrict(user, "child.care").filter(child=child).select_related("recorded_by", "child")
+    return (
+        Visit.objects.restrict(user, "child.care").filter(child=child).select_related("recorded_by", "child")
+    )
 
 
 def child_care(user: Any, child: Child, at: datetime | None = None) -> dict[str, Any]:

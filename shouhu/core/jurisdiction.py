@@ -48,18 +48,21 @@ def not_found() -> Http404:
 # --- view declarations checked by the URL walk test and the permission matrix -----------------------
 
 
-def scoped(capability: str, *, obj: str | None = None) -> Callable[[F], F]:
+def scoped(capability: str | tuple[str, ...], *, obj: str | None = None) -> Callable[[F], F]:
     """`@scoped("child.view", obj="child")`: the view reads only through `restrict` and needs login.
 
     A logged-in user who does not hold the capability anywhere gets 403 before the view runs (it says
     nothing about any record). With `obj`, the view then fetches the object itself with `get_or_404`
-    (404 out of reach, exactly like missing) and checks the action on it."""
+    (404 out of reach, exactly like missing) and checks the action on it. A tuple: any of them (a view
+    whose record, named only by id, decides which capability it needs — a document or an attachment)."""
+
+    options = (capability,) if isinstance(capability, str) else capability
 
     def mark(view: F) -> F:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             user = getattr(request, "user", None)
-            if user is not None and user.is_authenticated and not can(user, capability):
+            if user is not None and user.is_authenticated and not any(can(user, c) for c in options):
                 raise PermissionDenied("forbidden")
             return view(request, *args, **kwargs)
 
@@ -68,7 +71,7 @@ def scoped(capability: str, *, obj: str | None = None) -> Callable[[F], F]:
         wrapper.shouhu_object = obj  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
-    if not isinstance(capability, str):
+    if not options or not all(isinstance(c, str) for c in options):
         raise TypeError("@scoped needs the capability the view requires, e.g. @scoped('child.view')")
     return mark
 

@@ -249,7 +249,8 @@ class AccessLog(models.Model):
         EXPORT = "export", _("导出")
         API_READ = "api_read", _("接口读取档案")
         API_LIST = "api_list", _("接口读取列表")
-        DOCUMENT = "document", _("生成/下载文书")
+        GENERATE = "generate", _("出具文书")
+        DOCUMENT = "document", _("下载文书")
         DOWNLOAD = "download", _("下载附件")
 
     seq = models.BigIntegerField(unique=True)

@@ -15,11 +15,12 @@ FAMILY = "family"  # carer, guardian, grandparents, agreement, household and pla
 CARE = "care"  # contacts, visits, pairings, admonitions, alerts
 PROTECTION = "protection"  # a protection case's steps: only with case.view on that very case
 REPORT = "report"  # a report opening or joining a case: its actor is the reporter (case.reporter)
+REPORTER = "reporter"  # papers about the reporter (the written answer): only with case.reporter on the case
 LEDGER = "ledger"  # ledger review of a township
 ADMIN = "admin"  # users, roles, logins, configuration: the audit trail only
 RESTRICTED = "restricted"
 
-CLASSES = (FILE, STATUS, FAMILY, CARE, PROTECTION, REPORT, LEDGER, ADMIN, RESTRICTED)
+CLASSES = (FILE, STATUS, FAMILY, CARE, PROTECTION, REPORT, REPORTER, LEDGER, ADMIN, RESTRICTED)
 
 VERB_CLASSES: dict[str, str] = {
     "child.status_entered": STATUS,
@@ -45,6 +46,10 @@ VERB_CLASSES: dict[str, str] = {
     "auth.": ADMIN,
     "config.": ADMIN,
     "audit.": ADMIN,
+    # Documents and attachments take their record's class (core/documents/owners.py) when recorded;
+    # without one they stay off every timeline.
+    "document.": RESTRICTED,
+    "attachment.": RESTRICTED,
 }
 _ORDERED = sorted(VERB_CLASSES.items(), key=lambda kv: -len(kv[0]))
 
@@ -62,7 +67,9 @@ def visibility_of(event: object) -> str:
 
 
 # What a reader needs to see an event of each class on a child's timeline: any one of the capabilities
-# on the child, or (`case`) case.view on the event's case. Classes not listed appear on no timeline.
+# on the child, or (`case`) case.view on the event's case, or (`reporter`) case.reporter on it. The case
+# of an event is its subject, or for a document or attachment of a protection record `after["case"]`.
+# Classes not listed appear on no timeline.
 TIMELINE_RULES: dict[str, tuple[str, ...]] = {
     FILE: ("child.view",),
     STATUS: ("child.care", "child.schooling"),
@@ -70,6 +77,7 @@ TIMELINE_RULES: dict[str, tuple[str, ...]] = {
     CARE: ("child.care",),
     PROTECTION: ("case",),
     REPORT: ("case",),
+    REPORTER: ("reporter",),
 }
 # The actor of a REPORT event is the reporter: shown only with this capability on the case (R5.1).
 REPORTER_CAPABILITY = "case.reporter"

@@ -25,9 +25,9 @@ def _anchors() -> None:
     station holds; a referral as its case is, and by the provider it was sent to."""
     from django.db.models import Q
 
-    from shouhu.core.access import register_anchor, register_region_anchor
+    from shouhu.core.access import register_anchor, register_region_anchor, register_related_anchors
     from shouhu.core.capabilities import PROVIDER, STATION
-    from shouhu.protection.models import Accountability, Case, Referral, Report
+    from shouhu.protection.models import Accountability, Case, Petition, Referral, Report
     from shouhu.registry.models import Child
 
     register_region_anchor(Case, "village__pk", lambda c: c.village_id)
@@ -42,6 +42,8 @@ def _anchors() -> None:
     )
     register_region_anchor(Report, "village__pk", lambda r: r.village_id)
     register_region_anchor(Accountability, "region__pk", lambda a: a.region_id)
+    # A petition is reached as its case is (documents and attachments fetch it with case.view).
+    register_related_anchors(Petition, "case", Case)
 
 
 def _load(sender: Any = None, **kwargs: Any) -> None:

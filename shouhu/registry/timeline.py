@@ -4,7 +4,9 @@ Each event carries a visibility class (`core/visibility.py`). A reader sees an e
 groups of the child, or for protection events their right to the very case, allow it; within a change
 to the file only the fields of the reader's groups are kept, and identifiers only for a reader who may
 see them in full (the masks sealed in old events are not re-shown to anyone else). The actor of a
-report event is the reporter: shown only to those who may see the reporter's identity (R5.1).
+report event is the reporter: shown only to those who may see the reporter's identity (R5.1); papers
+about the reporter (the written answer) are shown only to them at all. A document or an attachment of a
+protection record names its case in the sealed `after["case"]`, and is shown only to readers of that case.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from shouhu.core.models import Event
 from shouhu.core.visibility import (
     PROTECTION,
     REPORT,
+    REPORTER,
     REPORTER_CAPABILITY,
     STATUS,
     TIMELINE_RULES,
@@ -32,6 +35,9 @@ from shouhu.registry.fields import (
 )
 
 CASE_SUBJECT = "protection.case"
+# Events about a record's documents and attachments: their case (protection classes) is in the payload.
+PAPER_SUBJECTS = ("core.document", "core.attachment")
+CASE_CLASSES = (PROTECTION, REPORT, REPORTER)
 ID_KEYS = frozenset({"id_number"})
 PHONE_KEYS = frozenset({"phone", "village_contact_phone", "reporter_phone"})
 
@@ -78,13 +84,18 @@ def filter_payload(payload: Any, groups: frozenset[str], *, whole_group: bool = 
     return out
 
 
+def case_of(event: Event) -> str:
+    """The protection case an event belongs to ("" if none): its subject, or a paper's sealed case."""
+    if event.subject_type == CASE_SUBJECT:
+        return event.subject_id
+    if event.subject_type in PAPER_SUBJECTS and isinstance(event.after, dict):
+        return str(event.after.get("case") or "")
+    return ""
+
+
 def timeline_for(user: Any, groups: frozenset[str], events: list[Event]) -> list[Entry]:
     """The events this reader may see, newest first, with the parts of each they may see."""
-    case_ids = {
-        e.subject_id
-        for e in events
-        if e.subject_type == CASE_SUBJECT and visibility_of(e) in (PROTECTION, REPORT)
-    }
+    case_ids = {case_of(e) for e in events if visibility_of(e) in CASE_CLASSES} - {""}
     cases = holders_by_ids(user, "case.view", CASE_SUBJECT, case_ids)
     reporters = holders_by_ids(user, REPORTER_CAPABILITY, CASE_SUBJECT, cases)
     out: list[Entry] = []
@@ -93,10 +104,11 @@ def timeline_for(user: Any, groups: frozenset[str], events: list[Event]) -> list
         needs = TIMELINE_RULES.get(cls)
         if needs is None:
             continue
-        if needs == ("case",):
-            if e.subject_type != CASE_SUBJECT or e.subject_id not in cases:
+        if needs in (("case",), ("reporter",)):
+            case = case_of(e)
+            if not case or case not in (reporters if cls == REPORTER else cases):
                 continue
-            show_actor = cls != REPORT or e.subject_id in reporters
+            show_actor = cls != REPORT or case in reporters
             out.append(Entry(e, None, e.after if cls == PROTECTION else None, show_actor))
             continue
         if not any(n == "child.view" or n.removeprefix("child.") in groups for n in needs):

@@ -28,6 +28,7 @@ from shouhu.registry.models import (
 )
 from shouhu.registry.timeline import timeline_for
 
+PAPER_VERBS = ("document.", "attachment.")
 PARENT_RELATIONS = (("father", gettext_lazy("父亲")), ("mother", gettext_lazy("母亲")))
 
 CHOICE_LABELS: dict[str, dict[str, Any]] = {
@@ -140,8 +141,13 @@ def timeline_entries(user: Any, child: Child, groups: frozenset[str]) -> list[di
         if e.verb in ("child.status_entered", "child.status_exited") and isinstance(entry.after, dict):
             row["date"] = entry.after.get("date") or entry.after.get("since")
             row["reasons"] = entry.after.get("reasons") or []
-        elif e.verb not in ("child.created", "grandparents.set") and visibility_of(e) in (FILE, FAMILY):
+        elif (
+            e.verb not in ("child.created", "grandparents.set")
+            and not e.verb.startswith(PAPER_VERBS)
+            and visibility_of(e) in (FILE, FAMILY)
+        ):
             # field-by-field changes of the file and the family; other events say it in their summary
+            # (a document's or attachment's sealed facts — hashes, ids — are for verification, not reading)
             row["changes"] = _changes(entry.before, entry.after, villages)
         out.append(row)
     return out

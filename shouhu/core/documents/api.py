@@ -8,7 +8,11 @@
   owner, category, file, note) uploads one (201); `GET /attachments/{id}/`, `GET /attachments/{id}/content/`,
   `POST /attachments/{id}/remove/` `{"reason"}`.
 
-A record missing or out of the user's scope answers 404; seeing it without the right to act, 403.
+Every scoped view declares the capabilities of the records documents belong to (any of them); the
+record decides which counts: a role that may not issue the kind or attach to such records anywhere gets
+403 before any record is looked up, a record missing or out of reach answers 404 (a document or an
+attachment whose record or category the reader may not see: 404 too), and a record seen without the
+right to act on it 403. Listing a record's documents or attachments leaves an access record.
 """
 
 from __future__ import annotations
@@ -27,12 +31,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shouhu.core.access import can
+from shouhu.core.accesslog import record_read
 from shouhu.core.api import Pagination, request_body
 from shouhu.core.documents import kinds, owners, selectors, services
 from shouhu.core.documents.models import Attachment, AttachmentCategory, GeneratedDocument
+from shouhu.core.documents.owners import RECORD_CAPABILITIES
 from shouhu.core.documents.verify import verify
 from shouhu.core.documents.views import client_ip, document_filename, file_response
 from shouhu.core.jurisdiction import acting_user
+from shouhu.core.models import AccessLog
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -59,6 +67,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "size",
             "pages",
             "identifiers_shown",
+            "groups",
             "download",
         ]
         read_only_fields = fields
@@ -109,12 +118,26 @@ OWNER_PARAMS = [
 ]
 
 
-def _owner_from_query(request: Request) -> tuple[owners.OwnerType, Any]:
+def _owner_from_query(request: Request, what: str) -> tuple[owners.OwnerType, Any]:
+    """The record named by `?owner_type=&owner=` (404 out of reach); its listing is an access record."""
     owner_type = request.query_params.get("owner_type", "")
     owner_id = request.query_params.get("owner", "")
     if not owner_type or not owner_id:
         raise serializers.ValidationError({"detail": ["请同时给出 owner_type 和 owner（记录的 id）。"]})
-    return owners.fetch(acting_user(request), owner_type, owner_id)
+    user = acting_user(request)
+    owner, record = owners.fetch(user, owner_type, owner_id)
+    child_id = owner.child_id(record)
+    record_read(
+        user=user,
+        action=AccessLog.Action.API_READ,
+        count=1 if child_id else 0,
+        child_id=child_id,
+        region_code=owner.region_code(record),
+        query=request.query_params,
+        detail=f"{what} {owner.code}",
+        ip=client_ip(request),
+    )
+    return owner, record
 
 
 def _forbidden(exc: DjangoPermissionDenied) -> PermissionDenied:
@@ -123,13 +146,14 @@ def _forbidden(exc: DjangoPermissionDenied) -> PermissionDenied:
 
 class DocumentListCreate(APIView):
     shouhu_access = "scoped"
+    shouhu_capability = RECORD_CAPABILITIES
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         parameters=OWNER_PARAMS, responses=DocumentSerializer(many=True), summary="一条记录已出具的文书"
     )
     def get(self, request: Request) -> Response:
-        owner, record = _owner_from_query(request)
+        owner, record = _owner_from_query(request, "documents")
         docs = selectors.documents_of(acting_user(request), owner, record, str(record.pk))
         paginator = Pagination()
         page = paginator.paginate_queryset(docs, request, view=self)  # type: ignore[arg-type]
@@ -167,6 +191,7 @@ class DocumentListCreate(APIView):
 
 class DocumentDetail(APIView):
     shouhu_access = "scoped"
+    shouhu_capability = RECORD_CAPABILITIES
 
     @extend_schema(responses=DocumentSerializer, summary="文书信息")
     def get(self, request: Request, pk: Any) -> Response:
@@ -177,6 +202,7 @@ class DocumentDetail(APIView):
 
 class DocumentPdf(APIView):
     shouhu_access = "scoped"
+    shouhu_capability = RECORD_CAPABILITIES
 
     @extend_schema(
         responses={(200, "application/pdf"): OpenApiTypes.BINARY}, summary="下载文书 PDF（记入访问日志）"
@@ -190,6 +216,7 @@ class DocumentPdf(APIView):
 
 class DocumentKinds(APIView):
     shouhu_access = "scoped"
+    shouhu_capability = RECORD_CAPABILITIES
 
     @extend_schema(
         parameters=[OpenApiParameter("owner_type", str, required=False)],
@@ -260,14 +287,15 @@ class DocumentVerify(APIView):
 
 class AttachmentListCreate(APIView):
     shouhu_access = "scoped"
+    shouhu_capability = RECORD_CAPABILITIES
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
         parameters=OWNER_PARAMS, responses=AttachmentSerializer(many=True), summary="一条记录的附件"
     )
     def get(self, request: Request) -> Response:
-        owner, record = _owner_from_query(request)
-        rows = selectors.attachments_of(owner, str(record.pk))
+        owner, record = _owner_from_query(request, "attachments")
+        rows = selectors.attachments_of(acting_user(request), owner, record, str(record.pk))
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)  # type: ignore[arg-type]
         return paginator.get_paginated_response(AttachmentSerializer(page, many=True).data)
@@ -293,6 +321,9 @@ class AttachmentListCreate(APIView):
         owner_type, owner_id = str(data.get("owner_type") or ""), str(data.get("owner") or "")
         if not owner_type or not owner_id:
             raise serializers.ValidationError({"detail": ["请同时给出 owner_type 和 owner（记录的 id）。"]})
+        owner = owners.get(owner_type)  # an unknown record type: 404 like a missing record
+        if not any(can(request.user, c) for c in owner.attach):
+            raise PermissionDenied()  # the role adds no attachments to such records anywhere
         owners.fetch(acting_user(request), owner_type, owner_id)  # 404 first, whatever the body holds
         try:
             upload = services.read_upload(request.FILES.get("file"))
@@ -312,6 +343,7 @@ class AttachmentListCreate(APIView):
 
 class AttachmentDetail(APIView):
     shouhu_access = "scoped"
+    shouhu_capability = RECORD_CAPABILITIES
 
     @extend_schema(responses=AttachmentSerializer, summary="附件信息")
     def get(self, request: Request, pk: Any) -> Response:
@@ -322,6 +354,7 @@ class AttachmentDetail(APIView):
 
 class AttachmentContent(APIView):
     shouhu_access = "scoped"
+    shouhu_capability = RECORD_CAPABILITIES
 
     @extend_schema(
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, summary="下载附件（记入访问日志）"
@@ -335,6 +368,7 @@ class AttachmentContent(APIView):
 
 class AttachmentRemove(APIView):
     shouhu_access = "scoped"
+    shouhu_capability = RECORD_CAPABILITIES
 
     @extend_schema(
         request=inline_serializer("AttachmentRemoveRequest", {"reason": serializers.CharField()}),

@@ -7,7 +7,13 @@
 
 `build(record, ctx)` returns the plain data the template prints (strings, numbers, dates, lists, dicts):
 that is what is hashed as the document's data version, so two documents with the same hash printed the
-same facts. Identifiers are masked in it unless `ctx.reveal` (the user's duty covers them).
+same facts. It prints only the field groups in `ctx.groups` (the kind's groups the user sees: a part of
+the file the user may not see is left out, not blanked) and identifiers masked unless `ctx.reveal` (the
+user holds `child.identifiers`, or for a report the reporter's identity).
+
+Who may issue a kind is a capability (`capability`, any of them, asked of `can()` on the owner's subject);
+`may_generate` replaces that per-record check where the rule is not a capability alone (the reporter
+prints the answer addressed to them).
 """
 
 from __future__ import annotations
@@ -28,14 +34,14 @@ class BuildContext:
     user: User
     reveal: bool  # full ID numbers and phones may be printed
     now: datetime
+    groups: frozenset[str] = frozenset()  # the field groups of the child this document may print
+
+    def shows(self, group: str) -> bool:
+        return group in self.groups
 
 
 def _no_version(record: Any) -> str:
     return ""
-
-
-def _always(user: Any, record: Any) -> bool:
-    return True
 
 
 def _available(record: Any) -> str | None:
@@ -53,11 +59,16 @@ class DocumentKind:
     version: Callable[[Any], str] = _no_version
     # The unit that issues it; default: the generating user's organisation (see services.issuer_of).
     issuer: Callable[[Any, User], str] | None = None
-    # Beyond seeing the record: may this user issue it (e.g. only those who may edit the file)?
-    may_generate: Callable[[Any, Any], bool] = _always
+    # Who may issue it: any of these capabilities on the owner's subject (held nowhere: 403 before any
+    # record is looked up).
+    capability: tuple[str, ...] = ("child.view",)
+    # A per-record rule replacing the capability check on the record (None: the capability decides).
+    may_generate: Callable[[Any, Any], bool] | None = None
+    # The field groups of the child's file the kind may print (ctx.groups: these ∩ the user's).
+    groups: frozenset[str] = frozenset()
     # None when the record can have the document now, else the reason it cannot (shown to the user).
     unavailable: Callable[[Any], str | None] = _available
-    # Printed data about a child: generating or downloading it leaves an AccessLog row.
+    # Printed data about a child: the access record of a generation or download counts one file read.
     contains_child_data: bool = True
     description: Any = ""
 

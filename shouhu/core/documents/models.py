@@ -55,6 +55,9 @@ class GeneratedDocument(models.Model):
     pages = models.PositiveSmallIntegerField(default=1)
     # Full identifiers printed (the generating user's duty covers them): only such users may open it again.
     identifiers_shown = models.BooleanField(default=False)
+    # The field groups of the child's file it prints (registry/fields.py): it opens only for readers who
+    # see all of them (a school's copy of a file prints less than the village's).
+    groups = models.JSONField(_("包含的档案内容"), default=list, blank=True)
     content = models.OneToOneField(StoredFile, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

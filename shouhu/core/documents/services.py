@@ -1,5 +1,10 @@
 """Every write of documents and attachments (DESIGN principle 2): keyword-only, one transaction, an event
-in the sealed chain; every read of their contents leaves an AccessLog row (R11.2).
+in the sealed chain with the owner's visibility class; every generation and every read of their contents
+leaves a sealed access record (`core.accesslog`, R11.2).
+
+Who may do what is asked of the one access model only: the kind's or the owner's capabilities through
+`can()` (held nowhere: 403 before any record is looked up, so a 403 reveals nothing), the record through
+the owner's `fetch` (404 out of reach, like missing), then the capability on that record (403).
 
 Rendering happens before the transaction opens: a PDF takes a fraction of a second to lay out, and the
 write lock (SQLite takes it at BEGIN) is held only for the few rows written.
@@ -19,6 +24,8 @@ from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from shouhu.core.access import can
+from shouhu.core.accesslog import record_read
 from shouhu.core.documents import kinds, owners, sniff, storage, vcode
 from shouhu.core.documents.models import Attachment, AttachmentCategory, GeneratedDocument
 from shouhu.core.documents.render import DOCUMENT_LANGUAGE, qr_data_uri, render_pdf
@@ -49,8 +56,46 @@ def verify_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/{VERIFY_PATH}{code}/"
 
 
-def _access(user: User, action: str, child_id: str, detail: str, ip: str | None) -> None:
-    AccessLog.objects.create(user=user, action=action, child_id=child_id, detail=detail[:500], ip=ip)
+def _access(
+    user: User,
+    action: str,
+    *,
+    child_id: str,
+    region_code: str,
+    detail: str,
+    ip: str | None,
+    child_data: bool = True,
+    identifiers: bool = False,
+) -> None:
+    """One sealed access record (R11.2): a file read when the document or attachment is about a child."""
+    record_read(
+        user=user,
+        action=action,
+        count=1 if child_id and child_data else 0,
+        child_id=child_id,
+        region_code=region_code,
+        identifiers=identifiers,
+        detail=detail,
+        ip=ip,
+    )
+
+
+def may_issue(kind: kinds.DocumentKind, user: Any, owner: owners.OwnerType, record: Any) -> bool:
+    """May `user` issue `kind` about this record (already fetched with its view capability)?"""
+    if kind.may_generate is not None:
+        return bool(kind.may_generate(user, record))
+    subject = owner.subject(record)
+    return any(can(user, c, subject) for c in kind.capability)
+
+
+def may_open(
+    user: Any, owner: owners.OwnerType, record: Any, doc: GeneratedDocument, groups: frozenset[str]
+) -> bool:
+    """A copy opens only for a reader who sees everything it printed: its field groups, and full
+    identifiers when it printed them (R11.1, R11.3)."""
+    if not set(doc.groups or []) <= groups:
+        return False
+    return not doc.identifiers_shown or bool(owner.sees_identifiers(user, record))
 
 
 def _unique_code() -> str:
@@ -66,18 +111,23 @@ def document_generate(
 ) -> GeneratedDocument:
     """Render the kind's template for the record and issue it: stored encrypted, sealed in the event
     chain (who, when, kind, record, data version and hash, the PDF's SHA-256, the verification code) and
-    logged as an access when it prints child data. 404 when the record is missing or out of scope."""
+    an access record. 403 when the user's role may not issue the kind at all, 404 when the record is
+    missing or out of reach, 403 when it may be seen but not issued by this user."""
     k = kinds.get(kind)
+    if not any(can(actor, c) for c in k.capability):
+        raise PermissionDenied(_("您的角色不能出具这份文书。"))
     owner, record = owners.fetch(actor, k.owner_type, owner_id)
-    if not k.may_generate(actor, record):
+    if not may_issue(k, actor, owner, record):
         raise PermissionDenied(_("您可以查看该记录，但无权出具这份文书。"))
     reason = k.unavailable(record)
     if reason:
         raise ValidationError({"kind": [reason]})
     now = timezone.now()
     reveal = bool(owner.sees_identifiers(actor, record))
+    # Only the parts of the file this user may see are printed (R11.1: left out, not blanked).
+    groups = frozenset(k.groups & owner.groups(actor, record))
     with translation.override(DOCUMENT_LANGUAGE):  # printed in Chinese whatever the interface language
-        data = k.build(record, kinds.BuildContext(user=actor, reveal=reveal, now=now))
+        data = k.build(record, kinds.BuildContext(user=actor, reveal=reveal, now=now, groups=groups))
         label = str(k.label)
     digest = data_digest(data)
     code = _unique_code()
@@ -116,11 +166,20 @@ def document_generate(
             size=len(pdf),
             pages=pages,
             identifiers_shown=reveal,
+            groups=sorted(groups),
             content=storage.store(pdf),
         )
-        record_events([generated_event(doc, actor)])
-        if k.contains_child_data:
-            _access(actor, AccessLog.Action.DOCUMENT, child_id, f"generate {k.code} {code}", ip)
+        record_events([generated_event(doc, actor, owner, record)])
+        _access(
+            actor,
+            AccessLog.Action.GENERATE,
+            child_id=child_id,
+            region_code=region,
+            detail=f"{k.code} {code}",
+            ip=ip,
+            child_data=k.contains_child_data,
+            identifiers=reveal,
+        )
     return doc
 
 
@@ -140,10 +199,18 @@ def sealed_facts(doc: GeneratedDocument) -> dict[str, Any]:
         "size": doc.size,
         "pages": doc.pages,
         "identifiers_shown": doc.identifiers_shown,
+        "groups": list(doc.groups or []),
     }
 
 
-def generated_event(doc: GeneratedDocument, actor: User) -> EventSpec:
+def _event_payload(owner: owners.OwnerType, record: Any, facts: dict[str, Any]) -> dict[str, Any]:
+    """What an event about a record's document or attachment seals: the facts, and for the protection
+    classes the case it belongs to (the timeline shows it only to readers of that case)."""
+    case = owner.case_id(record)
+    return {**facts, "case": case} if case else facts
+
+
+def generated_event(doc: GeneratedDocument, actor: User, owner: owners.OwnerType, record: Any) -> EventSpec:
     k = kinds.find(doc.kind)
     return EventSpec(
         verb="document.generated",
@@ -154,16 +221,18 @@ def generated_event(doc: GeneratedDocument, actor: User) -> EventSpec:
         region_code=doc.region_code,
         summary=_("生成文书：%(kind)s（验证码 %(code)s）")
         % {"kind": k.label if k else doc.kind, "code": vcode.grouped(doc.code)},
-        after=sealed_facts(doc),
+        after=_event_payload(owner, record, sealed_facts(doc)),
         occurred_at=doc.issued_at,
+        visibility=owner.event_visibility(),
     )
 
 
 def _document_for(actor: User, document_id: Any) -> tuple[GeneratedDocument, owners.OwnerType, Any]:
+    """The document, if the actor may see its record and everything it printed; else 404 like missing
+    (the answer must not tell what an id belongs to)."""
     doc = owners.guarded(lambda: GeneratedDocument.objects.select_related("issued_by").get(pk=document_id))
     owner, record = owners.fetch(actor, doc.owner_type, doc.owner_id)
-    # A copy printed with full identifiers opens only for users whose duty covers them (R11.3).
-    if doc.identifiers_shown and not owner.sees_identifiers(actor, record):
+    if not may_open(actor, owner, record, doc, owner.groups(actor, record)):
         raise Http404("not found")
     return doc, owner, record
 
@@ -179,8 +248,16 @@ def document_download(
     doc, _owner, _record = _document_for(actor, document_id)
     data = storage.load_by_id(doc.content_id)
     k = kinds.find(doc.kind)
-    if k is None or k.contains_child_data:
-        _access(actor, AccessLog.Action.DOCUMENT, doc.child_id, f"download {doc.kind} {doc.code}", ip)
+    _access(
+        actor,
+        AccessLog.Action.DOCUMENT,
+        child_id=doc.child_id,
+        region_code=doc.region_code,
+        detail=f"{doc.kind} {doc.code}",
+        ip=ip,
+        child_data=k is None or k.contains_child_data,
+        identifiers=doc.identifiers_shown,
+    )
     return doc, data
 
 
@@ -207,11 +284,18 @@ def attachment_add(
 ) -> Attachment:
     """Attach a file to a record: type decided by content, size limited, stored encrypted; an event.
     The file is checked (images decoded and re-encoded) before the write transaction opens."""
+    owner = owners.get(owner_type)
+    if not any(can(actor, c) for c in owner.attach):
+        raise PermissionDenied(_("您的角色不能给这类记录上传附件。"))
     owner, record = owners.fetch(actor, owner_type, owner_id)
     if not owner.may_attach(actor, record):
         raise PermissionDenied(_("您可以查看该记录，但无权上传附件。"))
     errors: dict[str, list[str]] = {}
-    if category not in AttachmentCategory.values or (owner.categories and category not in owner.categories):
+    if (
+        category not in AttachmentCategory.values
+        or (owner.categories and category not in owner.categories)
+        or not owner.sees_category(actor, record, category)
+    ):
         errors["category"] = [_("请选择附件类别。")]
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
     if len(note) > 200:
@@ -262,15 +346,20 @@ def _attachment_write(
                 region_code=att.region_code,
                 summary=_("上传附件：%(category)s") % {"category": att.get_category_display()},
                 # No file name: it may name people, and the chain keeps what it seals forever.
-                after={
-                    "owner_type": att.owner_type,
-                    "owner_id": att.owner_id,
-                    "category": att.category,
-                    "file_type": att.file_type,
-                    "size": att.size,
-                    "sha256": att.sha256,
-                },
+                after=_event_payload(
+                    owner,
+                    record,
+                    {
+                        "owner_type": att.owner_type,
+                        "owner_id": att.owner_id,
+                        "category": att.category,
+                        "file_type": att.file_type,
+                        "size": att.size,
+                        "sha256": att.sha256,
+                    },
+                ),
                 occurred_at=att.uploaded_at,
+                visibility=owner.event_visibility(att.category),
             )
         ]
     )
@@ -278,8 +367,11 @@ def _attachment_write(
 
 
 def _attachment_for(actor: User, attachment_id: Any) -> tuple[Attachment, owners.OwnerType, Any]:
+    """The attachment, if the actor may see its record and its category; else 404 like missing."""
     att = owners.guarded(lambda: Attachment.objects.get(pk=attachment_id, removed_at__isnull=True))
     owner, record = owners.fetch(actor, att.owner_type, att.owner_id)
+    if not owner.sees_category(actor, record, att.category):
+        raise Http404("not found")
     return att, owner, record
 
 
@@ -293,7 +385,14 @@ def attachment_download(
     """The file's bytes for a user who may see its record (else 404); every download is logged."""
     att, _owner, _record = _attachment_for(actor, attachment_id)
     data = storage.load_by_id(att.content_id)
-    _access(actor, AccessLog.Action.DOWNLOAD, att.child_id, f"attachment {att.pk} {att.category}", ip)
+    _access(
+        actor,
+        AccessLog.Action.DOWNLOAD,
+        child_id=att.child_id,
+        region_code=att.region_code,
+        detail=f"{att.owner_type} {att.category} {att.pk}",
+        ip=ip,
+    )
     return att, data
 
 
@@ -325,7 +424,8 @@ def attachment_remove(*, actor: User, attachment_id: Any, reason: str) -> Attach
                 region_code=att.region_code,
                 summary=_("删除附件：%(category)s") % {"category": att.get_category_display()},
                 before={"sha256": att.sha256, "size": att.size},
-                after={"reason": reason[:200]},
+                after=_event_payload(owner, record, {"reason": reason[:200]}),
+                visibility=owner.event_visibility(att.category),
             )
         ]
     )

@@ -1,6 +1,10 @@
 """Web pages of documents and attachments: generate, download, upload, remove (from a record's page),
-and the public verify page. 404 out of scope (the owner registry decides), 403 when the user may see
-the record but not act on it; downloads are never cached and open in a sandbox."""
+and the public verify page.
+
+Each view is `@scoped` with the capabilities of the records documents belong to (any of them: the
+record named in the URL decides which one counts); the services then ask the kind's or the owner's
+capability (held nowhere: 403), fetch the record (out of reach: 404, exactly like missing) and check the
+action on it (403). Downloads are never cached and open in a sandbox."""
 
 from __future__ import annotations
 
@@ -17,7 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from shouhu.core.access import can
 from shouhu.core.documents import kinds, owners, services, sniff, vcode
+from shouhu.core.documents.owners import RECORD_CAPABILITIES
 from shouhu.core.documents.verify import verify
 from shouhu.core.jurisdiction import acting_user, public, scoped
 
@@ -61,7 +67,7 @@ def document_filename(doc: Any) -> str:
     return f"{k.label if k else doc.kind}-{doc.code}.pdf"
 
 
-@scoped
+@scoped(RECORD_CAPABILITIES)
 @login_required
 @require_POST
 def document_generate(request: HttpRequest, kind: str, owner_id: str) -> HttpResponse:
@@ -80,7 +86,7 @@ def document_generate(request: HttpRequest, kind: str, owner_id: str) -> HttpRes
     return redirect("web:document_download", pk=doc.pk)
 
 
-@scoped
+@scoped(RECORD_CAPABILITIES)
 @login_required
 @never_cache
 def document_download(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -88,12 +94,15 @@ def document_download(request: HttpRequest, pk: Any) -> HttpResponse:
     return file_response(data, "application/pdf", document_filename(doc), inline=True)
 
 
-@scoped
+@scoped(RECORD_CAPABILITIES)
 @login_required
 @require_POST
 def attachment_upload(request: HttpRequest, owner_type: str, owner_id: str) -> HttpResponse:
     user = acting_user(request)
-    owners.fetch(user, owner_type, owner_id)  # 404 out of scope or missing, before anything is read
+    owner = owners.get(owner_type)  # an unknown record type: 404 like a missing record
+    if not any(can(user, c) for c in owner.attach):
+        raise PermissionDenied("forbidden")  # the role adds no attachments to such records anywhere
+    owners.fetch(user, owner_type, owner_id)  # 404 out of reach or missing, before anything is read
     try:
         upload = services.read_upload(request.FILES.get("file"))
         att = services.attachment_add(
@@ -116,7 +125,7 @@ def attachment_upload(request: HttpRequest, owner_type: str, owner_id: str) -> H
     return _back(request)
 
 
-@scoped
+@scoped(RECORD_CAPABILITIES)
 @login_required
 @never_cache
 def attachment_download(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -130,7 +139,7 @@ def attachment_download(request: HttpRequest, pk: Any) -> HttpResponse:
     return file_response(data, att.content_type, name, inline=inline)
 
 
-@scoped
+@scoped(RECORD_CAPABILITIES)
 @login_required
 @require_POST
 def attachment_remove(request: HttpRequest, pk: Any) -> HttpResponse:

@@ -14,13 +14,14 @@ from django.http import Http404
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shouhu.core.access import can
+from shouhu.core.accesslog import verify_access_log
 from shouhu.core.documents import kinds, owners, services, storage, vcode
 from shouhu.core.documents.kinds import BuildContext, DocumentKind
 from shouhu.core.documents.models import GeneratedDocument, StoredFile
 from shouhu.core.documents.owners import OwnerType
 from shouhu.core.documents.verify import ALTERED, GENUINE, MALFORMED, UNKNOWN, verify
 from shouhu.core.events import verify_chain
-from shouhu.core.jurisdiction import region_allowed, scope_of
 from shouhu.core.models import AccessLog, Event, Region
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils: make docs-deps")
@@ -31,7 +32,7 @@ OTHER_VILLAGE = "500229201201"
 
 def _region(user: Any, code: str) -> Region:
     region = owners.guarded(lambda: Region.objects.get(pk=code))
-    if not region_allowed(scope_of(user), region.code, for_edit=False):
+    if not can(user, "child.view", region.code):  # a region capability asked of a region code
         raise Http404("not found")
     return region
 
@@ -40,13 +41,15 @@ REGION = owners.register(
     OwnerType(
         code="test.region",
         label="行政区划",
+        view=("child.view",),
         fetch=_region,
+        subject=lambda r: r.code,
         child_id=lambda r: "",
         region_code=lambda r: r.code,
         url=lambda r: f"/regions/{r.code}/",
         title=lambda r: r.name,
-        may_attach=lambda user, r: region_allowed(scope_of(user), r.code, for_edit=True),
-        sees_identifiers=lambda user, r: scope_of(user).sees_identifiers_in(r.code),
+        attach=("child.edit",),
+        sees_identifiers=lambda user, r: can(user, "child.identifiers", r.code),
     )
 )
 
@@ -63,7 +66,7 @@ kinds.register(
         template="documents/pdf_base.html",
         build=_region_data,
         version=lambda r: r.code,
-        may_generate=lambda user, r: region_allowed(scope_of(user), r.code, for_edit=True),
+        capability=("child.edit",),
     )
 )
 
@@ -115,8 +118,9 @@ def test_generation_is_sealed_in_the_chain_stored_encrypted_and_logged(users):
     assert after["sha256"] == doc.sha256 and after["code"] == doc.code
     assert after["data_version"] == VILLAGE and after["data_hash"] == doc.data_hash
     assert event.region_code == VILLAGE
-    log = AccessLog.objects.filter(user=users["sup"], action="document").latest("at")
-    assert doc.code in log.detail and log.ip == "10.0.0.1"
+    log = AccessLog.objects.filter(user=users["sup"], action="generate").latest("seq")
+    assert doc.code in log.detail and log.ip == "10.0.0.1" and log.region_code == VILLAGE
+    assert log.count == 0 and log.identifiers  # no child's file read; printed with full identifiers
     assert verify_chain(Event.objects.order_by("seq")) == []
     assert doc.issuer == users["sup"].organisation.name
 
@@ -136,7 +140,9 @@ def test_out_of_scope_missing_and_unauthorised(users):
             actor=users["sup"], kind="test.region_sheet", owner_id="../etc", base_url=BASE
         )
     with pytest.raises(PermissionDenied):
-        generate(users["edu"])  # sees the county, may not issue
+        generate(users["edu"])  # sees the county, may not issue: refused before any record is looked up
+    with pytest.raises(PermissionDenied):
+        generate(users["edu"], code="999999999999")  # the same answer for a missing record
     assert not GeneratedDocument.objects.exists()
 
 
@@ -146,6 +152,9 @@ def test_download_is_logged_and_scoped(users):
     got, data = services.document_download(actor=users["county"], document_id=doc.pk, ip=None)
     assert got == doc and hashlib.sha256(data).hexdigest() == doc.sha256
     assert AccessLog.objects.count() == before + 1
+    row = AccessLog.objects.latest("seq")
+    assert row.action == "document" and doc.code in row.detail and row.user == users["county"]
+    assert verify_access_log() == []  # sealed like every other read
     with pytest.raises(Http404):
         services.document_download(actor=users["sup_other"], document_id=doc.pk)
     with pytest.raises(Http404):

@@ -58,7 +58,7 @@ def report(users, make_child):
 
 
 def receive(users, report):
-    services.case_transition(actor=users["police"], case_id=report.case_id, to="received", note="受理")
+    services.case_transition(actor=users["officer"], case_id=report.case_id, to="received", note="受理")
     report.refresh_from_db()
     return report
 
@@ -66,22 +66,26 @@ def receive(users, report):
 def test_written_answer_only_after_the_station_receives_the_report(users, report):
     with pytest.raises(ValidationError, match="受理报告后"):
         docs.document_generate(
-            actor=users["police"], kind="protection.written_answer", owner_id=report.pk, base_url=BASE
+            actor=users["officer"], kind="protection.written_answer", owner_id=report.pk, base_url=BASE
         )
 
 
 def test_written_answer_prints_the_stations_answer(users, report):
     report = receive(users, report)
     doc = docs.document_generate(
-        actor=users["police"], kind="protection.written_answer", owner_id=report.pk, base_url=BASE
+        actor=users["officer"], kind="protection.written_answer", owner_id=report.pk, base_url=BASE
     )
     text = text_of(storage.load_by_id(doc.content_id))
     assert "书面回复" in text and report.case.number in text and "巴山派出所" in text
     assert "未成年人保护法》第十一条" in text and "家庭暴力" in text and "赵医生" not in text
     assert doc.issuer == report.case.station.name
-    assert AccessLog.objects.filter(
-        user=users["police"], action="document", detail__contains=doc.code
-    ).exists()
+    row = AccessLog.objects.filter(user=users["officer"], action="generate").latest("seq")
+    assert doc.code in row.detail and row.child_id == str(report.case.child_id) and row.identifiers
+    # The reporter opens the copy addressed to them, printed with their own phone.
+    assert "13700001111" in text and doc.identifiers_shown
+    docs.document_download(actor=users["doctor"], document_id=doc.pk)
+    row = AccessLog.objects.latest("seq")
+    assert (row.action, row.user) == ("document", users["doctor"])
 
 
 def test_reporter_may_print_their_own_answer_but_the_village_worker_may_not_see_it(users, report):
@@ -97,13 +101,19 @@ def test_reporter_may_print_their_own_answer_but_the_village_worker_may_not_see_
         docs.document_generate(
             actor=users["vw"], kind="protection.written_answer", owner_id=report.pk, base_url=BASE
         )
-    for user in (users["police_other"], users["sup_other"], users["school"]):
+    for user in (users["officer_other"], users["sup_other"], users["school"]):
         with pytest.raises(Http404):
             docs.document_download(actor=user, document_id=doc.pk)
     docs.document_download(actor=users["sup"], document_id=doc.pk)  # civil affairs sees the reporter
 
 
 def test_case_attachments_for_everyone_the_case_reaches_only(users, report):
+    for who in ("doctor", "school", "edu"):  # no capability that acts on a case: 403 before any lookup
+        with pytest.raises(PermissionDenied):
+            docs.attachment_add(
+                actor=users[who], owner_type="protection.case", owner_id=report.case_id, category="photo",
+                filename="x.png", data=PNG,
+            )  # fmt: skip
     att = docs.attachment_add(
         actor=users["vw"],
         owner_type="protection.case",
@@ -112,11 +122,14 @@ def test_case_attachments_for_everyone_the_case_reaches_only(users, report):
         filename="伤情.png",
         data=PNG,
     )
-    for user in (users["police"], users["sup"], users["county"]):
+    for user in (users["officer"], users["sup"], users["county"]):
         docs.attachment_download(actor=user, attachment_id=att.pk)
-    for user in (users["police_other"], users["vw_other"], users["doctor"], users["edu"]):
+    # The school and the education bureau see the child's file, never the case (R11.1).
+    for user in (users["officer_other"], users["vw_other"], users["doctor"], users["edu"], users["school"]):
         with pytest.raises(Http404):
             docs.attachment_download(actor=user, attachment_id=att.pk)
+    row = AccessLog.objects.filter(action="download").latest("seq")
+    assert row.user == users["county"] and row.child_id == str(report.case.child_id) and row.count == 1
 
 
 def test_court_decisions_on_a_petition_are_civil_affairs_work(users, report):
@@ -131,9 +144,9 @@ def test_court_decisions_on_a_petition_are_civil_affairs_work(users, report):
         court="城口县人民法院",
         filed_on=datetime.now(TZ).date(),
     )
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied):  # police see the case, civil affairs files the petition
         docs.attachment_add(
-            actor=users["police"],
+            actor=users["officer"],
             owner_type="protection.petition",
             owner_id=petition.pk,
             category="court_decision",
