@@ -11,8 +11,19 @@ written per page: it is derived from `capabilities.ROLES` and the capability eac
 - otherwise the page or the action answers (200 for a read; for a write with an empty body, its
   refusal or its redirect — anything but 401/403/404/405 or a 500).
 
+A view whose capability depends on what its URL or its object names (the document service's views: a
+document kind, a record type, or a document or attachment named only by id) is entered once per kind of
+record, with what that record's owner declares (`core/documents/owners.py`, `kinds.py`):
+
+- `gate`: the capability asked before any object is looked up (the kind's, or the owner's attach
+  capability), instead of the view's declared outer one: without it, 403;
+- `needs`: the record's own view capability: without it the object is out of reach, 404 like missing
+  (a document or attachment id must not tell what it belongs to);
+- `act`: the action checked on the object once fetched: without it, 403 (in reach only).
+
 This replaces the hand-written matrices of the web, care, protection and ledger tests. A URL added
-without an entry in `URLS` fails `test_every_scoped_url_is_in_the_matrix`.
+without an entry in `URLS` fails `test_every_scoped_url_is_in_the_matrix`; an entry name may carry a
+`#variant` after the URL name.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ from rest_framework.test import APIClient
 
 from shouhu.core.access import forget_access
 from shouhu.core.capabilities import CAPABILITIES, GROUPS, ROLES, holds
+from shouhu.core.documents import kinds, owners
 from shouhu.core.models import RoleAssignment, User
 from shouhu.web.tests.test_url_walk import access, walk
 from shouhu.web.tests.worlds import MISSING_UUID, World, build_world_a, build_world_b
@@ -53,16 +65,24 @@ ELSEWHERE = ["sup_other", "vw_other", "officer_other"]
 USERS = [*IN_REACH_OF_A, "nobody", *ELSEWHERE]
 MISSING_INT = 987654321
 OWN_KINDS = ("report", "job")  # the user's own rows: in world A for every user (their reach is themselves)
+Caps = str | tuple[str, ...]
+KW = Callable[[World | None, User], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Entry:
     """How to call one URL: the kind of object it is about (None: none), its URL kwargs for a world
-    (None for "missing") and the user, and the HTTP methods to try."""
+    (None for "missing") and the user, and the HTTP methods to try; `data`, the query or body to send
+    (`fmt`: how the API body is encoded); `gate`, `needs`, `act`: see the module docstring."""
 
     kind: str | None
-    kwargs: Callable[[World | None, User], dict[str, Any]] | None = None
+    kwargs: KW | None = None
     methods: tuple[str, ...] = ("get",)
+    data: KW | None = None
+    fmt: str = "json"
+    gate: Caps | None = None
+    needs: Caps | None = None
+    act: Caps | None = None
 
 
 def _pk(attr: str) -> Callable[[World | None, User], dict[str, Any]]:
@@ -104,6 +124,142 @@ def _case(**extra: Any) -> Callable[[World | None, User], dict[str, Any]]:
         return {"pk": w.case.pk if w else MISSING_UUID, **extra}
 
     return kw
+
+
+# --- the document service: one entry per record type (owner) and URL -----------------------------------
+
+MISSING_OF = {
+    "registry.child": MISSING_UUID,
+    "registry.agreement": MISSING_INT,
+    "care.visit": MISSING_INT,
+    "protection.case": MISSING_UUID,
+    "protection.petition": MISSING_INT,
+    "protection.report": MISSING_UUID,
+}
+OWNER_KIND = {  # the matrix's kind of object of each owner type ("report": each user's own)
+    "registry.child": "child",
+    "registry.agreement": "child",
+    "care.visit": "child",
+    "protection.case": "case",
+    "protection.petition": "case",
+    "protection.report": "report",
+}
+ATTACHABLE = ("registry.child", "registry.agreement", "care.visit", "protection.case", "protection.petition")
+# The field group the world's document of each owner needs beyond seeing the record (worlds.PAPER_DOCUMENTS)
+DOCUMENT_NEEDS = {
+    "registry.child": "child.schooling",
+    "registry.agreement": "child.family",
+    "care.visit": "child.care",
+    "protection.report": owners.get("protection.report").view,
+}
+
+
+def _record(w: World | None, u: User, owner_type: str) -> Any:
+    if w is None:
+        return MISSING_OF[owner_type]
+    if owner_type == "protection.report":
+        return (w.reports.get(u.pk) or next(iter(w.reports.values()))).pk
+    attr = {"registry.child": "child", "registry.agreement": "agreement", "care.visit": "visit"}.get(
+        owner_type, owner_type.split(".")[1]
+    )
+    return getattr(w, attr).pk
+
+
+def _document(owner_type: str) -> KW:
+    def kw(w: World | None, u: User) -> dict[str, Any]:
+        if w is None:
+            return {"pk": MISSING_UUID}
+        if owner_type == "protection.report":
+            return {"pk": (w.answers.get(u.pk) or next(iter(w.answers.values()))).pk}
+        return {"pk": w.documents[owner_type].pk}
+
+    return kw
+
+
+def _attachment(owner_type: str) -> KW:
+    return lambda w, u: {"pk": w.attachments[owner_type].pk if w else MISSING_UUID}
+
+
+def _query(owner_type: str) -> KW:
+    return lambda w, u: {"owner_type": owner_type, "owner": str(_record(w, u, owner_type))}
+
+
+def _generate_kw(kind: kinds.DocumentKind) -> KW:
+    return lambda w, u: {"kind": kind.code, "owner_id": _record(w, u, kind.owner_type)}
+
+
+def _generate_body(kind: kinds.DocumentKind) -> KW:
+    return lambda w, u: {"kind": kind.code, "owner": str(_record(w, u, kind.owner_type))}
+
+
+def _upload_kw(owner_type: str) -> KW:
+    return lambda w, u: {"owner_type": owner_type, "owner_id": _record(w, u, owner_type)}
+
+
+def _upload_body(owner_type: str) -> KW:
+    return lambda w, u: {**_query(owner_type)(w, u), "category": "photo"}
+
+
+def _paper_entries() -> dict[str, Entry]:
+    out: dict[str, Entry] = {}
+    for kind in kinds.all_kinds():
+        if kind.code.startswith("test."):
+            continue
+        owner = owners.get(kind.owner_type)
+        what = OWNER_KIND[owner.code]
+        out[f"web:document_generate#{kind.code}"] = Entry(
+            what,
+            _generate_kw(kind),
+            POST,
+            gate=kind.capability,
+            needs=owner.view,
+        )
+        out[f"api-documents#{kind.code}"] = Entry(
+            what,
+            None,
+            POST,
+            data=_generate_body(kind),
+            gate=kind.capability,
+            needs=owner.view,
+        )
+    for owner_type, needs in DOCUMENT_NEEDS.items():
+        what = OWNER_KIND[owner_type]
+        for name in ("web:document_download", "api-document", "api-document-pdf"):
+            out[f"{name}#{owner_type}"] = Entry(what, _document(owner_type), needs=needs)
+    for owner_type in (*ATTACHABLE, "protection.report"):
+        owner = owners.get(owner_type)
+        what = OWNER_KIND[owner_type]
+        out[f"web:attachment_upload#{owner_type}"] = Entry(
+            what,
+            _upload_kw(owner_type),
+            POST,
+            gate=owner.attach,
+            needs=owner.view,
+        )
+        out[f"api-attachments#upload-{owner_type}"] = Entry(
+            what,
+            None,
+            POST,
+            data=_upload_body(owner_type),
+            fmt="multipart",
+            gate=owner.attach,
+            needs=owner.view,
+        )
+        out[f"api-documents#list-{owner_type}"] = Entry(what, None, data=_query(owner_type), needs=owner.view)
+        out[f"api-attachments#list-{owner_type}"] = Entry(
+            what, None, data=_query(owner_type), needs=owner.view
+        )
+    for owner_type in ATTACHABLE:
+        owner = owners.get(owner_type)
+        what = OWNER_KIND[owner_type]
+        for name in ("web:attachment_download", "api-attachment", "api-attachment-content"):
+            out[f"{name}#{owner_type}"] = Entry(what, _attachment(owner_type), needs=owner.view)
+        for name in ("web:attachment_remove", "api-attachment-remove"):
+            out[f"{name}#{owner_type}"] = Entry(
+                what, _attachment(owner_type), POST, needs=owner.view, act=owner.attach
+            )
+    out["api-document-kinds"] = Entry(None)
+    return out
 
 
 GET, POST, GET_POST = ("get",), ("post",), ("get", "post")
@@ -220,12 +376,18 @@ URLS: dict[str, Entry] = {
     "referral-detail": Entry("referral", _pk("referral")),
     "referral-respond": Entry("referral", _pk("referral"), POST),
     "referral-close": Entry("referral", _pk("referral"), POST),
+    # documents and attachments (core's document service)
+    **_paper_entries(),
 }
+
+
+def _url_name(name: str) -> str:
+    return name.split("#", 1)[0]
 
 
 def _declared(name: str, method: str) -> str | tuple[str, ...]:
     """The capability the view behind `name` declares for `method` (web decorator or API class)."""
-    match = get_resolver().resolve(reverse(name, kwargs=_sample_kwargs(name)))
+    match = get_resolver().resolve(reverse(_url_name(name), kwargs=_sample_kwargs(name)))
     cb = match.func
     cls = getattr(cb, "cls", None) or getattr(cb, "view_class", None)
     if cls is None:
@@ -250,10 +412,10 @@ def _holds(role: str | None, capability: str | tuple[str, ...]) -> bool:
     return any(holds(role, c) for c in options)
 
 
-def _call(client: Any, method: str, url: str, api: bool) -> int:
+def _call(client: Any, method: str, url: str, api: bool, data: dict[str, Any], fmt: str = "json") -> int:
     if api:
-        return getattr(client, method)(url, {}, format="json").status_code  # type: ignore[no-any-return]
-    return getattr(client, method)(url, {}).status_code  # type: ignore[no-any-return]
+        return getattr(client, method)(url, data, format=fmt).status_code  # type: ignore[no-any-return]
+    return getattr(client, method)(url, data).status_code  # type: ignore[no-any-return]
 
 
 def _ok(method: str, status: int) -> bool:
@@ -284,20 +446,27 @@ def test_matrix(users: dict[str, Any], worlds: tuple[World, World], who: str) ->
         is_api = not name.startswith("web:")
         client = api if is_api else web
         for method in entry.methods:
-            capability = _declared(name, method)
+            capability = entry.gate if entry.gate is not None else _declared(name, method)
             held = _holds(role, capability)
             states: list[tuple[str, World | None]] = (
                 [("-", None)] if entry.kind is None else [("A", world_a), ("B", world_b), ("missing", None)]
             )
             for state, w in states:
                 kwargs = entry.kwargs(w, user) if entry.kwargs else {}
-                status = _call(client, method, reverse(name, kwargs=kwargs), is_api)
+                data = entry.data(w, user) if entry.data else {}
+                status = _call(
+                    client, method, reverse(_url_name(name), kwargs=kwargs), is_api, data, entry.fmt
+                )
                 if not held:
                     good, expected = status == 403, "403"
-                elif state in ("B", "missing") or (
-                    state == "A" and who not in IN_REACH_OF_A and entry.kind not in OWN_KINDS
+                elif (
+                    state in ("B", "missing")
+                    or (state == "A" and who not in IN_REACH_OF_A and entry.kind not in OWN_KINDS)
+                    or (entry.needs is not None and not _holds(role, entry.needs))
                 ):
                     good, expected = status == 404, "404"
+                elif entry.act is not None and not _holds(role, entry.act):
+                    good, expected = status == 403, "403"
                 else:
                     good, expected = _ok(method, status), "answer"
                 if not good:
@@ -312,7 +481,7 @@ def test_anonymous_is_sent_to_login_or_401(client: Client) -> None:
     problems = []
     for name, entry in URLS.items():
         kwargs = entry.kwargs(None, User()) if entry.kwargs else {}
-        url = reverse(name, kwargs=kwargs)
+        url = reverse(_url_name(name), kwargs=kwargs)
         for method in entry.methods:
             if name.startswith("web:"):
                 r = getattr(client, method)(url)
@@ -329,7 +498,7 @@ def test_every_scoped_url_is_in_the_matrix() -> None:
     """A new scoped view must be added to `URLS` (and so to the matrix), with a declared capability."""
     named = set()
     for name in URLS:
-        named.add(get_resolver().resolve(reverse(name, kwargs=_sample_kwargs(name))).route)
+        named.add(get_resolver().resolve(reverse(_url_name(name), kwargs=_sample_kwargs(name))).route)
     scoped_routes = {
         route.replace("^", "").replace("$", "")
         for route, cb, _admin in walk(get_resolver().url_patterns)
@@ -339,9 +508,9 @@ def test_every_scoped_url_is_in_the_matrix() -> None:
     assert scoped_routes <= covered, sorted(scoped_routes - covered)
     for name, entry in URLS.items():
         for method in entry.methods:
-            capability = _declared(name, method)
-            for c in (capability,) if isinstance(capability, str) else capability:
-                assert c in CAPABILITIES or c.removeprefix("child.") in GROUPS, (name, c)
+            for capability in (_declared(name, method), entry.gate or (), entry.needs or (), entry.act or ()):
+                for c in (capability,) if isinstance(capability, str) else capability:
+                    assert c in CAPABILITIES or c.removeprefix("child.") in GROUPS, (name, c)
 
 
 def test_every_role_is_in_the_matrix(users: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Every read of child data leaves an access record (R11.2, issue 9 part 6): list pages, searches, API
-lists, file views, edit forms, care records, case files, referrals, exports, reveals and look-ups — each
-with who, the number of files and the query."""
+lists, file views, edit forms, care records, case files, referrals, exports, reveals and look-ups, the
+documents and attachments downloaded and listed — each with who, the number of files and the query."""
 
 from __future__ import annotations
 
@@ -55,6 +55,34 @@ PATHS: list[tuple[str, str, Callable[[World], str], dict[str, Any], str, bool]] 
     ("sup", "api", lambda w: f"/api/v1/cases/{w.case.pk}/", {}, "case", True),
     ("social", "api", lambda w: "/api/v1/referrals/", {}, "api_list", False),
     ("social", "api", lambda w: f"/api/v1/referrals/{w.referral.pk}/", {}, "referral", True),
+    # documents and attachments: each download, and the API's list of a record's papers
+    ("edu", "get", lambda w: f"/documents/{w.documents['registry.child'].pk}/", {}, "document", True),
+    ("vw", "api", lambda w: f"/api/v1/documents/{w.documents['care.visit'].pk}/pdf/", {}, "document", True),
+    ("school", "get", lambda w: f"/attachments/{w.attachments['registry.child'].pk}/", {}, "download", True),
+    (
+        "officer",
+        "api",
+        lambda w: f"/api/v1/attachments/{w.attachments['protection.case'].pk}/content/",
+        {},
+        "download",
+        True,
+    ),
+    (
+        "sup",
+        "api",
+        lambda w: f"/api/v1/attachments/?owner_type=registry.agreement&owner={w.agreement.pk}",
+        {},
+        "api_read",
+        True,
+    ),
+    (
+        "vw",
+        "api",
+        lambda w: f"/api/v1/documents/?owner_type=registry.child&owner={w.child.pk}",
+        {},
+        "api_read",
+        True,
+    ),
 ]
 
 
@@ -107,3 +135,19 @@ def test_a_read_refused_or_out_of_reach_writes_nothing(users: dict[str, Any], wo
     web.force_login(users["edu"])
     assert web.get(f"/care/children/{world.child.pk}/").status_code == 403
     assert not AccessLog.objects.filter(user__in=[users["vw_other"], users["edu"]]).exists()
+
+
+def test_a_generated_document_is_recorded_then_its_download(users: dict[str, Any], world: World) -> None:
+    """Printing the file: one `generate` record (with whether full identifiers were printed), then the
+    browser opens the PDF: one `document` record."""
+    web = Client()
+    web.force_login(users["vw"])
+    before = AccessLog.objects.count()
+    r = web.post(f"/documents/registry.child_file/{world.child.pk}/generate/", follow=True)
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    rows = list(AccessLog.objects.order_by("seq"))[before:]
+    assert [(x.action, x.child_id, x.count, x.identifiers) for x in rows] == [
+        ("generate", str(world.child.pk), 1, True),
+        ("document", str(world.child.pk), 1, True),
+    ]
+    assert all(x.region_code == world.child.village_id and x.mac for x in rows)

@@ -4,7 +4,9 @@ World A lies inside the reach of every featured demo login (the 巴山 village w
 the county, 巴山 station's police — through a case —, 巴山中心小学's staff — through the school —, the
 阳光 social-work centre — through an accepted referral —, the education bureau, the auditor …): one
 child with a full file, care records, an alert, a protection case taken to `assisting` with a referral,
-a petition, one own report per login that may report, one import job per login that may import.
+a petition, one own report per login that may report, one import job per login that may import, and
+on each record a document and an attachment (the document service's owners: the file, the entrusted-
+guardianship agreement, a visit, the case, the petition, and each own report's written answer).
 
 World B is another county (500230) that no demo login reaches: the same kinds of rows, made by its own
 administrator. Every object of world B must answer exactly like a missing one.
@@ -38,6 +40,105 @@ class World:
     reports: dict[int, Any] = field(default_factory=dict)  # user id → that user's own report
     jobs: dict[int, Any] = field(default_factory=dict)  # user id → that user's import job
     plan_item: int = 0
+    agreement: Any = None
+    visit: Any = None
+    documents: dict[str, Any] = field(default_factory=dict)  # owner type → a document of the record
+    attachments: dict[str, Any] = field(default_factory=dict)  # owner type → an attachment of the record
+    answers: dict[int, Any] = field(default_factory=dict)  # user id → the written answer to their report
+
+
+# The documents and attachments of a world (see `add_papers`): the kind of each owner's document and the
+# field groups it printed, and each owner's attachment category and uploader.
+PAPER_DOCUMENTS = {
+    # an education bureau's copy of the file: identity and schooling, identifiers masked
+    "registry.child": ("registry.child_file", ["identity", "schooling"], False),
+    "registry.agreement": (
+        "registry.entrustment_confirmation",
+        ["contacts", "family", "identity", "schooling"],
+        True,
+    ),
+    "care.visit": ("care.visit_record", ["care", "contacts", "family", "identity", "schooling"], True),
+}
+PAPER_ATTACHMENTS = {
+    "registry.child": "photo",
+    "registry.agreement": "signed_agreement",
+    "care.visit": "photo",
+    "protection.case": "photo",
+    "protection.petition": "court_decision",
+}
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (30, 60, 90)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _document(kind: str, owner_type: str, record: Any, actor: User, groups: list[str], ids: bool) -> Any:
+    """A document row as the service issues it, without laying out a PDF (the matrix opens its bytes)."""
+    from shouhu.core.documents import owners, storage, vcode
+    from shouhu.core.documents.models import GeneratedDocument
+
+    owner = owners.get(owner_type)
+    return GeneratedDocument.objects.create(
+        code=vcode.new_code(),
+        kind=kind,
+        owner_type=owner_type,
+        owner_id=str(record.pk),
+        child_id=owner.child_id(record),
+        region_code=owner.region_code(record),
+        issuer="测试单位",
+        issued_by=actor,
+        data_hash="0" * 64,
+        sha256="0" * 64,
+        size=16,
+        identifiers_shown=ids,
+        groups=groups,
+        content=storage.store(b"%PDF-1.4 matrix\n"),
+    )
+
+
+def add_papers(world: World, civil: User, village: User, *, documents: bool = True) -> None:
+    """An agreement, then (`documents`) a document and an attachment on each record of the world
+    (`civil` files the petition's court decision, `village` everything else) and a written answer to
+    each own report."""
+    from shouhu.core.documents.services import attachment_add
+    from shouhu.registry.models import Agreement, Guardian
+
+    child = world.child
+    guardian = Guardian.objects.create(child=child, role=Guardian.Role.ENTRUSTED, name="受托人乙")
+    today = timezone.localdate()
+    world.agreement = Agreement.objects.create(
+        child=child, guardian=guardian, principals="父母", signed_on=today, valid_from=today, valid_to=today
+    )
+    if not documents:
+        return
+    records = {
+        "registry.child": child,
+        "registry.agreement": world.agreement,
+        "care.visit": world.visit,
+        "protection.case": world.case,
+        "protection.petition": world.petition,
+    }
+    for owner_type, (kind, groups, ids) in PAPER_DOCUMENTS.items():
+        world.documents[owner_type] = _document(kind, owner_type, records[owner_type], village, groups, ids)
+    for owner_type, category in PAPER_ATTACHMENTS.items():
+        world.attachments[owner_type] = attachment_add(
+            actor=civil if owner_type == "protection.petition" else village,
+            owner_type=owner_type,
+            owner_id=records[owner_type].pk,
+            category=category,
+            filename="world.png",
+            data=_png(),
+        )
+    for user_id, report in world.reports.items():
+        world.answers[user_id] = _document(
+            "protection.written_answer", "protection.report", report, village, [], False
+        )
 
 
 def _advance(case: Any, police: User, civil: User, provider_name: str, provider_user: User | None) -> Any:
@@ -121,11 +222,13 @@ def build_world_a(
     sentinel: bool = False,
     school: Any = None,
     reports: bool = True,
+    papers: bool = True,
 ) -> World:
     """World A in 巴山镇 (see the module docstring). `sentinel`: an income source planted too (the code
     must exist); `school`: the child's school (default 巴山中心小学); `reports`: also one own report and
     one import job per login that may (the matrix), or only the village worker's report (the sentinel
-    test: a reporter sees the name they typed)."""
+    test: a reporter sees the name they typed); `papers`: documents and attachments on every record
+    (`add_papers`), or only the agreement they would hang on."""
     from shouhu.care import services as care
     from shouhu.care.alerts import AlertSpec, open_alert
     from shouhu.protection import services as protection
@@ -166,7 +269,7 @@ def build_world_a(
         child=child,
         data={"parent": "father", "channel": "phone", "occurred_at": timezone.now()},
     )
-    care.visit_log(
+    visit, _ = care.visit_log(
         actor=users["vw"],
         child=child,
         data={"occurred_at": timezone.now(), "kind": "routine", "findings": {"study": "哨兵走访"}},
@@ -199,6 +302,7 @@ def build_world_a(
         township=BASHAN,
         manageable=county["vw_102202"],
         plan_item=item.pk,
+        visit=visit,
     )
     world.reports[users["vw"].pk] = report
     for user in users.values():
@@ -209,11 +313,13 @@ def build_world_a(
             world.reports[user.pk] = _report(user, child)
         if can(user, "ledger.import"):
             world.jobs[user.pk] = _job(user)
+    add_papers(world, users["sup"], users["vw"], documents=papers)
     return world
 
 
 def build_world_b() -> World:
     """Another county that no demo login reaches, with its own administrator, station and provider."""
+    from shouhu.care import services as care
     from shouhu.care.alerts import AlertSpec, open_alert
     from shouhu.protection import services as protection
     from shouhu.registry.services import child_create
@@ -237,6 +343,9 @@ def build_world_b() -> World:
         name="乙县儿童", village=B_VILLAGE, school=school, id_number=None, hukou_registered=False
     )
     child = child_create(actor=ghost, data=data)
+    visit, _ = care.visit_log(
+        actor=ghost, child=child, data={"occurred_at": timezone.now(), "kind": "routine", "findings": {}}
+    )
     alert, _ = open_alert(
         kind="visit_overdue",
         spec=AlertSpec(key=f"child:{child.pk}:b", region_id=B_VILLAGE, message="乙县预警", child_id=child.pk),
@@ -261,9 +370,11 @@ def build_world_b() -> World:
         alert=alert,
         township=town.code,
         manageable=ghost,
+        visit=visit,
     )
     world.reports[ghost.pk] = report
     world.jobs[ghost.pk] = _job(ghost)
+    add_papers(world, ghost, ghost)
     return world
 
 
