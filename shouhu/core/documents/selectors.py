@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shouhu.core.capabilities import GROUPS
 from shouhu.core.documents import kinds, owners, sniff
 from shouhu.core.documents.models import Attachment, AttachmentCategory, GeneratedDocument
 
@@ -25,6 +26,13 @@ def documents_of(user: Any, owner: owners.OwnerType, record: Any, owner_id: str)
 def kind_label(code: str) -> Any:
     k = kinds.find(code)
     return k.label if k else code
+
+
+def omitted_groups(doc: GeneratedDocument) -> list[Any]:
+    """The field groups its kind prints that this copy left out (its issuer did not see them), as labels."""
+    k = kinds.find(doc.kind)
+    printed = set(doc.groups or [])
+    return [label for g, label in GROUPS.items() if k is not None and g in k.groups and g not in printed]
 
 
 def attachments_of(user: Any, owner: owners.OwnerType, record: Any, owner_id: str) -> list[Attachment]:
@@ -91,7 +99,7 @@ def panels(user: Any, owner_code: str, records: list[Any]) -> dict[str, dict[str
                 if may_issue(k, user, owner, record)
             ],
             "documents": [
-                {"doc": d, "label": kind_label(d.kind)}
+                {"doc": d, "label": kind_label(d.kind), "omitted": omitted_groups(d)}
                 for d in docs[owner_id]
                 if may_open(user, owner, record, d, groups)
             ],

@@ -207,6 +207,10 @@ def test_a_copy_opens_only_for_readers_who_see_all_it_printed(users, pupil):
         panel = page.split('id="documents"')[1].split('id="timeline"')[0]
         listed = {d for d in (full, school, edu) if vcode.grouped(d.code) in panel}
         assert listed == docs, who
+        # a partial copy says so in the list
+        assert ("未含：家庭与监护、健康、家庭经济与救助、关爱与留守状态" in panel) == (
+            who in ("vw", "school")
+        )
 
 
 def test_child_file_out_of_reach_is_404_without_the_capability_403_and_nothing_is_written(users, make_child):

@@ -87,3 +87,56 @@ def test_attach_print_and_verify_on_a_phone(
     assert "真实有效" in verdict and "一人一档" in verdict and "孙小满" not in anonymous.content()
     fits_phone(anonymous)
     anonymous.screenshot(path=f"{SHOT_DIR}/shot_verify_phone.png", full_page=True)
+
+
+def test_a_school_prints_its_pupils_file_with_what_it_may_see(
+    live_server: Any, county: dict[str, Any], browser: Any
+) -> None:
+    """A school's staff on a phone: the pupil's page offers the print but no upload (they may not add to
+    the file); the printed 一人一档 has identity, schooling and contacts, phones masked, and says what it
+    leaves out (R11.1)."""
+    from shouhu.core.models import Organisation
+    from shouhu.registry.services import child_create
+
+    school = Organisation.objects.get(name="巴山中心小学")
+    child = child_create(
+        actor=county["vw_102201"],
+        data=child_data(name="周小禾", school=school, illness="过敏史", health="ill"),
+    )
+    base = live_server.url
+    page = browser.new_page(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", "school_bashan")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/children/{child.pk}/#documents")
+    assert page.locator("#documents .upload-form").count() == 0
+    fits_phone(page)
+    page.click("#documents >> text=打印 一人一档（PDF）")
+    page.wait_for_url(f"{base}/documents/**")
+    pdf = page.request.get(page.url).body()
+    text = "".join(
+        subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
+        .stdout.decode()
+        .split()
+    )
+    assert "周小禾" in text and "巴山中心小学" in text and "138****8000" in text
+    assert "过敏史" not in text and "东莞" not in text and "13800138000" not in text
+    assert "未包含：家庭与监护、健康、家庭经济与救助、关爱与留守状态" in text
+    with open(f"{SHOT_DIR}/shot_school_child_file.pdf", "wb") as out:
+        out.write(pdf)
+    page.goto(f"{base}/children/{child.pk}/#documents")
+    page.locator("#documents").screenshot(path=f"{SHOT_DIR}/shot_school_documents_phone.png")
+    # The village worker's page lists the school's copy as partial.
+    desk = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    desk.goto(f"{base}/login/")
+    desk.fill("#id_username", "vw_102201")
+    desk.fill("#id_password", DEMO_PASSWORD)
+    desk.click("main form button[type=submit]")
+    desk.wait_for_url(f"{base}/")
+    desk.goto(f"{base}/children/{child.pk}/#documents")
+    assert "未含：家庭与监护、健康、家庭经济与救助、关爱与留守状态" in desk.inner_text(
+        "#documents .issued-documents"
+    )
+    desk.locator("#documents").screenshot(path=f"{SHOT_DIR}/shot_partial_copy_desktop.png")
