@@ -51,6 +51,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shouhu config
+	$(VENV)/bin/lint-imports
 
 # Benchmarks print figures (docs/benchmarks.md); they take about an hour at full size.
 bench: install

@@ -3,6 +3,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("shouhu.core.api_urls")),
+    path("api/v1/", include("config.api_urls")),
     path("", include("shouhu.web.urls")),
 ]

@@ -27,5 +27,12 @@ class CareConfig(AppConfig):
             register_region_anchor(model, "child__village__pk")
             register_related_anchors(model, "child", Child)
 
+        # R2.2: the registry publishes every saved file; care opens or resolves the unattended alert.
+        from shouhu.care import hooks
+        from shouhu.core.dispatch import CHILD_SAVED, CHILDREN_SAVED, subscribe
+
+        subscribe(CHILD_SAVED, hooks.child_saved)
+        subscribe(CHILDREN_SAVED, hooks.children_saved)
+
         # A visit as owner of documents and attachments, and its visit record sheet.
         from shouhu.care import documents  # noqa: F401

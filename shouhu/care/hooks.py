@@ -1,4 +1,4 @@
-"""Called by the registry's services inside their transaction (the one edit in registry/services.py).
+"""Subscribers to the registry's saved-file topics (core.dispatch), run inside the registry's transaction.
 
 R2.2: a child under 16 recorded as unattended (无人监护 / living alone) raises the `unattended` alert at
 once — not at the next scan — and the alert resolves as soon as the file records someone caring.

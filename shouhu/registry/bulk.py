@@ -5,7 +5,7 @@ bulk paths that already hold validated data.
 id_number normalised or None, parents a list of dicts) and writes them with a fixed number of queries
 whatever the number of rows: the children, their parents (and grandparents, carer and entrusted
 guardian when a row gives them, recorded in the `child.created` event), the first status period, the
-timeline events and (through care.hooks.children_saved, the set-based twin of what child_create calls) the
+timeline events and (through the CHILDREN_SAVED subscribers (care.hooks.children_saved), the set-based twin of what child_create calls) the
 `unattended` alerts of R2.2. The derived fields come from the same pure rules (`rules.evaluate_left_behind`,
 `rules.evaluate_key_target`) with the same policy parameters as `services.child_create`, so a child
 registered here is indistinguishable from one registered through the form (tested).
@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from shouhu.core.access import can
 from shouhu.core.bulkcopy import bulk_insert
 from shouhu.core.crypto import blind_index
+from shouhu.core.dispatch import CHILDREN_SAVED, publish
 from shouhu.core.events import EventSpec, record_events
 from shouhu.core.models import Organisation, User
 from shouhu.core.policy import param
@@ -158,7 +159,5 @@ def bulk_register(*, actor: User, rows: list[dict[str, Any]], today: date) -> li
         bulk_insert(Grandparent, grandparents)
         bulk_insert(Guardian, guardians)
         record_events(events)
-        from shouhu.care.hooks import children_saved  # R2.2: unattended children are alerts at once
-
-        children_saved(children=children, actor=actor)
+        publish(CHILDREN_SAVED, children=children, actor=actor)  # care: unattended children are alerts (R2.2)
     return children

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from shouhu.core.access import can
 from shouhu.core.crypto import blind_index
+from shouhu.core.dispatch import CHILD_SAVED, publish
 from shouhu.core.events import EventSpec, record_events
 from shouhu.core.identity import mask_id_number, mask_phone
 from shouhu.core.models import Region, User
@@ -255,9 +256,7 @@ def child_create(*, actor: User, data: dict[str, Any], today: date | None = None
     events = [child_event("child.created", child, actor, _("建立档案"), None, after)]
     events += _refresh(child, parents, on=today, effective=today, actor=actor)
     record_events(events)
-    from shouhu.care.hooks import child_saved  # R2.2: an unattended child is an alert at once
-
-    child_saved(child=child, actor=actor)
+    publish(CHILD_SAVED, child=child, actor=actor)  # care: an unattended child is an alert at once (R2.2)
     return child
 
 
@@ -343,9 +342,7 @@ def child_create_provisional(
     events = [child_event("child.created_provisional", child, actor, _("根据报告建立临时档案"), None, after)]
     events += _refresh(child, [], on=today, effective=today, actor=actor)
     record_events(events)
-    from shouhu.care.hooks import child_saved  # the same hook as child_create (R2.2)
-
-    child_saved(child=child, actor=actor)
+    publish(CHILD_SAVED, child=child, actor=actor)  # care: an unattended child is an alert at once (R2.2)
     return child
 
 
@@ -411,9 +408,7 @@ def child_update(
         events.append(child_event("child.updated", child, actor, summary, b, a))
     events += _refresh(child, parents, on=today, effective=effective or today, actor=actor)
     record_events(events)
-    from shouhu.care.hooks import child_saved  # R2.2: an unattended child is an alert at once
-
-    child_saved(child=child, actor=actor)
+    publish(CHILD_SAVED, child=child, actor=actor)  # care: an unattended child is an alert at once (R2.2)
     return child
 
 

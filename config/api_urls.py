@@ -1,4 +1,5 @@
-"""REST API v1 routes (API.md), included at `/api/v1/` by config/urls.py.
+"""REST API v1 routes (API.md), included at `/api/v1/` by config/urls.py. They live in config, above every
+app, because they gather every app's routes (DESIGN: core never imports an app above it).
 
 Every callback exposes `shouhu_access` (DESIGN principle 1): on the view class (`callback.cls` for DRF,
 `callback.view_class` for Django views) and, for the URL-walk test's convenience, on the callback too.

@@ -21,6 +21,8 @@ from django.utils.dateparse import parse_date
 from shouhu.core.demo import COUNTY, Login, build_county
 from shouhu.core.models import Region, User
 from shouhu.core.roles import ROLES
+from shouhu.registry.demo import seed_children
+from shouhu.registry.models import Child
 
 
 def _width(text: str) -> int:
@@ -70,9 +72,6 @@ class Command(BaseCommand):
         parser.add_argument("--today", help="reference date for ages (YYYY-MM-DD, default today)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from shouhu.registry.demo import seed_children
-        from shouhu.registry.models import Child
-
         n, seed = options["children"], options["seed"]
         if n < 0:
             raise CommandError("--children must be 0 or more")
