@@ -262,6 +262,7 @@ def _report_duty(actor: User, child: Child, visit: Visit, when: datetime) -> Non
         )
 
 
+@transaction.atomic
 def assignment_add(
     *, actor: User, child: Child, data: dict[str, Any], today: date | None = None
 ) -> CareAssignment:
@@ -272,8 +273,13 @@ def assignment_add(
     if data.get("kind") not in CareAssignment.Kind.values:
         errors.setdefault("kind", []).append(_("请选择结对方式。"))
     name = (data.get("person_name") or "").strip()
+    organisation = (data.get("organisation") or "").strip()
     if not name:
         errors.setdefault("person_name", []).append(_("请填写结对人姓名。"))
+    elif len(name) > 50:
+        errors.setdefault("person_name", []).append(_("结对人姓名不能超过50个字。"))
+    if len(organisation) > 100:
+        errors.setdefault("organisation", []).append(_("单位名称不能超过100个字。"))
     starts = data.get("starts_on") or today
     ends = data.get("ends_on")
     if ends and ends < starts:
@@ -283,8 +289,8 @@ def assignment_add(
     a = CareAssignment.objects.create(
         child=child,
         kind=data["kind"],
-        person_name=name[:50],
-        organisation=(data.get("organisation") or "")[:100],
+        person_name=name,
+        organisation=organisation,
         starts_on=starts,
         ends_on=ends,
         recorded_by=actor,
