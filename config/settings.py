@@ -197,11 +197,6 @@ SHOUHU_WEBHOOK_SECRET = os.environ.get("SHOUHU_WEBHOOK_SECRET", "")
 EMAIL_BACKEND = os.environ.get("SHOUHU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("SHOUHU_FROM_EMAIL", "shouhu@localhost")
 
-# Shouhu-specific knobs that are deployment settings rather than county policy (policy lives in the
-# PolicyParameter table that an administrator edits).
-SHOUHU_PAGE_SIZE = 25
-SHOUHU_MAX_PAGE_SIZE = 500
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
