@@ -27,7 +27,7 @@ from shouhu.care.models import (
     ParentContact,
     Visit,
 )
-from shouhu.core.access import can
+from shouhu.core.access import OutOfScope, can
 from shouhu.core.events import EventSpec, record_events
 from shouhu.core.models import Region, User
 from shouhu.core.policy import param
@@ -43,10 +43,6 @@ FINDING_FIELDS = {
     "guardian_performance": gettext_lazy("监护人履责情况"),
     "needs": gettext_lazy("发现的需求"),
 }
-
-
-class OutOfScope(Exception):
-    """The actor may not see the child: callers answer 404."""
 
 
 def _event(

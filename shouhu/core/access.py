@@ -48,6 +48,12 @@ def minimal_prefixes(prefixes: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(p for p in ps if not any(p != q and p.startswith(q) for q in ps)))
 
 
+class OutOfScope(Exception):
+    """The actor may not see or write that record. Callers answer it exactly like a missing record (404),
+    so a refusal never confirms that the record exists (R11.1, no existence oracles). The one definition;
+    the apps' services raise it."""
+
+
 @dataclass(frozen=True)
 class Holding:
     """Where one capability is held: region subtrees, organisations by reach, or anywhere."""

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shouhu.core.access import can
+from shouhu.core.access import OutOfScope, can
 from shouhu.core.crypto import blind_index
 from shouhu.core.dispatch import CHILD_SAVED, publish
 from shouhu.core.events import EventSpec, record_events
@@ -80,10 +80,6 @@ class StaleVersion(Exception):
     def __init__(self, current: int):
         super().__init__(_("该档案已被他人修改（当前版本 %(v)d），请刷新后重新编辑。") % {"v": current})
         self.current = current
-
-
-class OutOfScope(Exception):
-    """The actor may not write there; callers answer it exactly like a missing record."""
 
 
 @dataclass(frozen=True)
