@@ -14,6 +14,7 @@ import hmac
 import secrets
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -126,3 +127,23 @@ def code_now(device_or_secret: TOTPDevice | str, *, step_offset: int = 0) -> str
     totp = TOTP(key, 30, 0, 6, 0)
     totp.time = totp.time + step_offset * 30
     return f"{totp.token():06d}"
+
+
+@transaction.atomic
+def reset_second_factor(*, user: User, reason: str) -> int:
+    """The server operator's recovery when a phone and its recovery codes are lost: remove the user's
+    devices (the next login enrols again). Recorded in the sealed chain; returns the devices removed."""
+    from shouhu.core.events import record_event
+
+    removed = (
+        TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+    )
+    record_event(
+        verb="auth.second_factor_reset",
+        subject_type="core.user",
+        subject_id=str(user.pk),
+        actor=None,
+        summary=_("重置 %(u)s 的动态验证码（服务器运维命令）") % {"u": user.username},
+        after={"username": user.username, "reason": reason.strip()[:300]},
+    )
+    return removed

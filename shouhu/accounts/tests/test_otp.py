@@ -139,3 +139,18 @@ def test_next_must_stay_on_this_site(users: dict[str, Any]) -> None:
     _password_login(c, "county")
     r = c.post("/account/otp/", {"code": totp_for(users["county"]), "next": "https://evil.example/"})
     assert r["Location"] == "/"
+
+
+def test_operator_resets_a_lost_second_factor(users: dict[str, Any]) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    from shouhu.core.models import Event
+
+    call_command("reset_second_factor", "county", reason="手机丢失", stdout=io.StringIO())
+    assert not TOTPDevice.objects.filter(user=users["county"]).exists()
+    assert Event.objects.filter(verb="auth.second_factor_reset", subject_id=str(users["county"].pk)).exists()
+    c = Client()
+    _password_login(c, "county")
+    assert c.get("/", follow=True).redirect_chain[-1][0].startswith("/account/otp/setup/")
