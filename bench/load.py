@@ -198,16 +198,23 @@ class Stats:
         }
 
 
-async def client(token: str, ids: list[str], stats: Stats, stop: float, rng: random.Random) -> None:
+async def client(
+    token: str, seen: tuple[list[str], int], stats: Stats, stop: float, rng: random.Random
+) -> None:
+    """One user's loop. A role that opens no child file (the auditor) reads the audit trail instead."""
     conn = Conn()
     auth = {"Authorization": f"Token {token}", "Accept": "application/json"}
     names = ["张", "李", "王", "刘", "陈", "小", "xm", "zh"]
+    ids, pages = seen
     while time.monotonic() < stop:
         kind = rng.choices(
             ["list", "search", "file", "contacts", "visits", "reports"], [30, 20, 25, 10, 10, 5]
         )[0]
-        if kind == "list":
-            path = f"/api/v1/children/?page={rng.randint(1, 3)}"
+        if not ids:
+            kind = rng.choice(["audit_events", "audit_access"])
+            path = f"/api/v1/audit/{kind.removeprefix('audit_')}/"
+        elif kind == "list":
+            path = f"/api/v1/children/?page={rng.randint(1, pages)}"
         elif kind == "search":
             from urllib.parse import quote
 
@@ -244,12 +251,16 @@ async def hammer(usernames: list[str], stats: Stats, stop: float, rng: random.Ra
 
 
 async def phase(
-    name: str, clients: list[tuple[str, list[str]]], attackers: int, usernames: list[str], seconds: float
+    name: str,
+    clients: list[tuple[str, tuple[list[str], int]]],
+    attackers: int,
+    usernames: list[str],
+    seconds: float,
 ) -> dict[str, Any]:
     stats, attack = Stats(), Stats()
     stop = time.monotonic() + seconds
     rng = random.Random(7)
-    tasks = [client(tok, ids, stats, stop, random.Random(rng.random())) for tok, ids in clients]
+    tasks = [client(tok, seen, stats, stop, random.Random(rng.random())) for tok, seen in clients]
     tasks += [hammer(usernames, attack, stop, random.Random(rng.random())) for _ in range(attackers)]
     t0 = time.perf_counter()
     await asyncio.gather(*tasks)
@@ -261,24 +272,28 @@ async def phase(
     return out
 
 
-async def visible_ids(token: str) -> list[str]:
+async def visible_ids(token: str) -> tuple[list[str], int]:
+    """Up to 200 ids of children the token's user may open, and the number of list pages (25 a page)."""
     status, data = await Conn().request(
         "GET", "/api/v1/children/?page_size=200", {"Authorization": f"Token {token}"}
     )
-    return [str(r["id"]) for r in json.loads(data)["results"]] if status == 200 else []
+    if status != 200:
+        return [], 1
+    body = json.loads(data)
+    return [str(r["id"]) for r in body["results"]], max(1, min(10, -(-int(body["count"]) // 25)))
 
 
 async def main_async(args: Any, logins: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_role: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for x in logins:
         by_role[x["role"]].append(x)
-    tokens: dict[str, list[tuple[str, list[str]]]] = {}
+    tokens: dict[str, list[tuple[str, tuple[list[str], int]]]] = {}
     for role, _share in MIX:
         tokens[role] = []
         for login in by_role[role][: 8 if role != "auditor" else 1]:
             tok = await token_for(login)
             tokens[role].append((tok, await visible_ids(tok)))
-    clients: list[tuple[str, list[str]]] = []
+    clients: list[tuple[str, tuple[list[str], int]]] = []
     for role, share in MIX:
         for i in range(max(1, round(args.clients * share))):
             clients.append(tokens[role][i % len(tokens[role])])
