@@ -35,12 +35,7 @@ ALWAYS_OPEN = ("/static/", "/i18n/", "/healthz")
 
 
 def _open_paths() -> tuple[str, ...]:
-    return (
-        reverse("web:logout"),
-        reverse("web:otp_verify"),
-        reverse("web:otp_setup"),
-        reverse("web:password_change"),
-    )
+    return (reverse("web:logout"), reverse("web:otp_verify"), reverse("web:otp_setup"))
 
 
 class AccountGuardMiddleware:
@@ -71,6 +66,14 @@ class AccountGuardMiddleware:
             )
         elif now - seen_at >= TOUCH_SECONDS:
             session[SESSION_SEEN_AT] = now
+        if SESSION_NEEDS_2FA not in session:
+            # A session from before these checks existed (or made without our login signal): decide
+            # now, once, rather than let it through (fails closed).
+            from shouhu.accounts.models import PasswordChangeRequired
+            from shouhu.accounts.otp import needs_second_factor
+
+            session[SESSION_NEEDS_2FA] = needs_second_factor(user)
+            session[SESSION_MUST_CHANGE] = PasswordChangeRequired.objects.filter(user_id=user.pk).exists()
         if self._open is None:
             self._open = _open_paths()
         if request.path in self._open:
@@ -83,7 +86,8 @@ class AccountGuardMiddleware:
             return HttpResponseRedirect(
                 f"{reverse('web:otp_verify')}?{urlencode({'next': request.get_full_path()})}"
             )
-        if session.get(SESSION_MUST_CHANGE):
+        # The password page only once the second factor is done: a password alone cannot replace itself.
+        if session.get(SESSION_MUST_CHANGE) and request.path != reverse("web:password_change"):
             if api:
                 return JsonResponse(
                     {"detail": _("请先在网页上修改初始密码。"), "code": "password_change_required"},

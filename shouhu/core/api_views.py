@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -108,7 +109,7 @@ class TokenView(APIView):
                 status=status.HTTP_403_FORBIDDEN,
             )
         token, key = tokens.issue_login_token(user)
-        return Response({"token": key, "expires_at": token.expires_at})
+        return Response({"token": key, "expires_at": timezone.localtime(token.expires_at).isoformat()})
 
 
 class LogoutView(APIView):

@@ -209,3 +209,18 @@ def test_account_created_by_an_administrator_must_change_its_password(users: dic
     assert not PasswordChangeRequired.objects.filter(user=user).exists()
     api = APIClient().post("/api/v1/auth/token/", {"username": "new_worker", "password": good}, format="json")
     assert api.status_code == 200
+
+
+def test_password_page_needs_the_second_factor_first(users: dict[str, Any]) -> None:
+    """A stolen password alone cannot replace itself: the password page waits for the code."""
+    c = Client()
+    c.post("/login/", {"username": "county", "password": DEMO_PASSWORD})
+    r = c.get("/account/password/")
+    assert r.status_code == 302 and r["Location"].startswith("/account/otp/")
+
+
+def test_expires_at_is_in_county_time(users: dict[str, Any]) -> None:
+    r = APIClient().post(
+        "/api/v1/auth/token/", {"username": "vw_102201", "password": DEMO_PASSWORD}, format="json"
+    )
+    assert r.json()["expires_at"].endswith("+08:00")
