@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
 from shouhu.core.api_audit import AuditAccess, AuditEvents
-from shouhu.core.api_views import DocsView, RegionViewSet, SchemaView, TokenView
+from shouhu.core.api_views import DocsView, LogoutView, RegionViewSet, SchemaView, TokenView
 from shouhu.registry.api import ChildViewSet
 
 router = SimpleRouter()
@@ -40,6 +40,7 @@ def _marked(patterns: list[Any]) -> list[Any]:
 urlpatterns = _marked(
     [
         path("auth/token/", TokenView.as_view(), name="api-token"),
+        path("auth/logout/", LogoutView.as_view(), name="api-logout"),
         path("schema/", SchemaView.as_view(), name="api-schema"),
         path("docs/", DocsView.as_view(), name="api-docs"),
         path("audit/events/", AuditEvents.as_view(), name="api-audit-events"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -116,9 +117,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [
+# Issue 10 part 3: at least 10 characters, not common, not like the username.
+AUTH_PASSWORD_VALIDATORS: list[dict[str, Any]] = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -203,3 +205,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SHOUHU_LOG_LEVEL", "WARNING")},
 }
+
+# --- Logins (issue 10 parts 1-3, R11.4) — one block, so that parallel edits above merge cleanly -------
+# Lockout before any hashing (LockoutBackend first), TOTP second factor (django-otp), session idle and
+# absolute limits (AccountGuardMiddleware), API tokens stored hashed with an expiry (shouhu.accounts).
+INSTALLED_APPS = [a for a in INSTALLED_APPS if a != "rest_framework.authtoken"] + [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "shouhu.accounts",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "shouhu.accounts.middleware.AccountGuardMiddleware",
+)
+AUTHENTICATION_BACKENDS = ["shouhu.accounts.backends.LockoutBackend", *AUTHENTICATION_BACKENDS]
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "shouhu.accounts.tokens.HashedTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+# Passwords: Django's validators, at least 10 characters (AUTH_PASSWORD_VALIDATORS above).
+OTP_TOTP_ISSUER = "守护 Shouhu"
+# Wrong codes count towards the login lockout (5 in 15 minutes); django-otp's own growing delay would
+# also refuse the right code for seconds after a typo.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0

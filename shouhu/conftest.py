@@ -40,6 +40,19 @@ def pytest_configure(config: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _force_login_finishes_second_factor(request: Any, monkeypatch: Any) -> None:
+    """`Client.force_login` stands for a whole login, second factor included (shouhu.accounts.testing);
+    tests of the second factor itself are marked `real_second_factor`."""
+    if request.node.get_closest_marker("real_second_factor"):
+        return
+    from django.test import Client
+
+    from shouhu.accounts.testing import force_login_with_second_factor
+
+    monkeypatch.setattr(Client, "force_login", force_login_with_second_factor(Client.force_login))
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     """Build the demo county once per test database; each test then runs in a rolled-back transaction."""

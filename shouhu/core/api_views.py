@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -20,7 +21,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers, status, viewsets
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,10 +34,18 @@ from shouhu.core.models import Region, RegionKind
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(trim_whitespace=True, max_length=150)
     password = serializers.CharField(trim_whitespace=False, max_length=256, style={"input_type": "password"})
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=16,
+        help_text=gettext_lazy("6位动态验证码（TOTP），须使用第二因素的角色必填"),
+    )
 
 
 class TokenView(APIView):
-    """`POST /api/v1/auth/token/`: username and password in, `{"token": ...}` out (DRF authtoken)."""
+    """`POST /api/v1/auth/token/` (API.md): username, password (and `otp` where the role needs a second
+    factor) in, `{"token", "expires_at"}` out. A locked username or address answers 429 `locked_out`
+    with `Retry-After` before any password is hashed (issue 10, shouhu.accounts)."""
 
     shouhu_access = "public"
     authentication_classes: list[Any] = []  # a login needs no session (and so no CSRF token)
@@ -47,27 +56,80 @@ class TokenView(APIView):
         summary="取得 API 令牌",
         request=TokenRequestSerializer,
         responses={
-            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            200: inline_serializer(
+                "TokenResponse", {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()}
+            ),
             400: inline_serializer("TokenError", {"detail": serializers.CharField()}),
+            401: inline_serializer(
+                "TokenOtpRequired", {"detail": serializers.CharField(), "code": serializers.CharField()}
+            ),
+            429: inline_serializer(
+                "TokenLockedOut", {"detail": serializers.CharField(), "code": serializers.CharField()}
+            ),
         },
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        from rest_framework.authtoken.models import Token
+        from shouhu.accounts import lockout, otp, tokens
+        from shouhu.accounts.models import PasswordChangeRequired
+        from shouhu.accounts.views import locked_message
+        from shouhu.core.jurisdiction import client_ip
 
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
-        )
+        data = serializer.validated_data
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        until = getattr(request._request, "shouhu_locked_until", None)
+        if until is not None:
+            return Response(
+                {"detail": locked_message(until), "code": "locked_out"},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(lockout.retry_after(until))},
+            )
         if user is None or not user.is_active:
             return Response(
                 {"detail": _("用户名或密码不正确，或该账号已停用。")}, status=status.HTTP_400_BAD_REQUEST
             )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        if otp.needs_second_factor(user) and not otp.verify_totp(user, data.get("otp")):
+            if data.get("otp"):
+                lockout.record_failure(user.username, client_ip(request), "otp")
+            return Response(
+                {
+                    "detail": _(
+                        "该账号须使用动态验证码：请在 otp 中发送验证器应用当前显示的6位数字（每个只能用一次）。"
+                    ),
+                    "code": "otp_required",
+                },
+                status=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": "Token"},
+            )
+        if PasswordChangeRequired.objects.filter(user=user).exists():
+            return Response(
+                {"detail": _("请先在网页上修改管理员设置的初始密码。"), "code": "password_change_required"},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        token, key = tokens.issue_login_token(user)
+        return Response({"token": key, "expires_at": timezone.localtime(token.expires_at).isoformat()})
+
+
+class LogoutView(APIView):
+    """`POST /api/v1/auth/logout/` (API.md): revokes the token the request was made with (204)."""
+
+    shouhu_access = "public"
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="注销 API 令牌", request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        from shouhu.accounts.models import ApiToken
+        from shouhu.accounts.tokens import revoke_token
+
+        if isinstance(request.auth, ApiToken):
+            revoke_token(request.auth, "logout")
+        else:
+            from django.contrib.auth import logout
+
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- the API's description -------------------------------------------------------------------------

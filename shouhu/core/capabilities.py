@@ -111,6 +111,9 @@ class RoleSpec:
     # The kinds of organisation an assignment of this role must name (its reach is that organisation);
     # empty: the role is granted over a region (or an organisation, standing for its region).
     org_kinds: tuple[str, ...] = ()
+    # R11.4 / issue 10: a second factor (TOTP) at every login; county policy may add roles
+    # (`second_factor_extra_roles`, core/policy.py).
+    second_factor: bool = False
 
     def all_grants(self) -> dict[str, str]:
         """The grants with the field groups expanded (child.<group> with child.view's reach)."""
@@ -142,6 +145,7 @@ ROLES: dict[str, RoleSpec] = {
             ),
             operator_only=True,
             staff=True,
+            second_factor=True,
         ),
         RoleSpec(
             "county_admin",
@@ -155,6 +159,7 @@ ROLES: dict[str, RoleSpec] = {
                 **_all(ANY, "report.create"),
             },
             groups=ALL_GROUPS,
+            second_factor=True,
         ),
         RoleSpec(
             "township_supervisor",
@@ -250,6 +255,7 @@ ROLES: dict[str, RoleSpec] = {
             _all(REGION, "audit.view"),
             help=_("审计员查看操作记录和访问日志（谁在何时查看了哪名儿童的档案），不查看儿童档案内容。"),
             operator_only=True,
+            second_factor=True,
         ),
     ]
 }
@@ -284,6 +290,12 @@ def holds(role: str | None, capability: str) -> bool:
     if capability in EVERY_ACCOUNT:
         return True
     return role in ROLES and capability in ROLES[role].all_grants()
+
+
+def second_factor_roles(extra: list[str] | tuple[str, ...] = ()) -> frozenset[str]:
+    """Roles whose holders log in with a second factor: the table's, plus those county policy adds
+    (unknown codes in the policy are ignored: they grant nothing)."""
+    return frozenset(code for code, spec in ROLES.items() if spec.second_factor or code in extra)
 
 
 def roles_with(capability: str) -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from shouhu.core.capabilities import second_factor_roles
 from shouhu.core.models import Organisation, OrganisationKind, Region, RegionKind, RoleAssignment, User
 from shouhu.core.pinyin import name_pinyin
 
@@ -51,6 +52,8 @@ class Login:
     role: str
     scope: str  # a region code or an organisation name (API.md)
     full_name: str = ""
+    org: int | None = None  # the organisation id where the role has one (API.md)
+    totp_secret: str = ""  # base32, for roles that need a second factor (API.md; public like the password)
 
 
 def short_name(region: Region) -> str:
@@ -186,7 +189,14 @@ def _user(
         user.save()
         RoleAssignment.objects.create(user=user, role=role, region=region, organisation=organisation)
     scope = region.code if region is not None else (organisation.name if organisation else "")
-    return Login(username, password, role, scope, full_name)
+    secret = ""
+    if role in second_factor_roles():
+        from shouhu.accounts.otp import ensure_demo_device
+
+        secret = ensure_demo_device(user)
+    return Login(
+        username, password, role, scope, full_name, organisation.pk if organisation else None, secret
+    )
 
 
 @transaction.atomic

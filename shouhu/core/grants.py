@@ -42,6 +42,13 @@ def temporary_password() -> str:
     return "".join(secrets.choice(_TEMP_ALPHABET) for _ in range(12))
 
 
+def _must_change_password(user: User) -> None:
+    """A password an administrator set is the account's until its first login only (issue 10 part 3)."""
+    from shouhu.accounts.models import PasswordChangeRequired
+
+    PasswordChangeRequired.objects.get_or_create(user=user)
+
+
 def _err(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
 
@@ -164,6 +171,7 @@ def user_create(
     user = User.objects.create_user(
         username=username, password=password, full_name=(full_name or "").strip(), organisation=organisation
     )
+    _must_change_password(user)
     _event(
         "user.created",
         actor=actor,
@@ -275,7 +283,8 @@ def password_reset(*, actor: User | None, user: User) -> str:
         raise _err("detail", _("您不能重置该账号的密码。"))
     password = temporary_password()
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.save(update_fields=["password"])  # ends the user's login tokens (shouhu.accounts.signals)
+    _must_change_password(user)
     _event(
         "user.password_reset",
         actor=actor,

@@ -143,6 +143,27 @@ DEFAULTS: dict[str, tuple[Any, str, str]] = {
         "允许上传的附件类型（按文件内容识别）：pdf、jpg、png、webp、docx、xlsx",
         "平台运维",
     ),
+    # --- logins, sessions and tokens (R11.4; issue 10 parts 1-3) ---
+    "login_failure_limit": (
+        5,
+        "登录失败次数上限：同一用户名或同一网络地址在时间窗内失败达到该次数即锁定",
+        "等保2.0 三级 身份鉴别（登录失败处理）",
+    ),
+    "login_failure_window_minutes": (15, "计算登录失败次数的时间窗（分钟）", "等保2.0 三级 身份鉴别"),
+    "login_lock_minutes": (15, "登录锁定的时长（分钟），督导员或管理员可提前解除", "等保2.0 三级 身份鉴别"),
+    "second_factor_extra_roles": (
+        [],
+        "除系统管理员、县民政局和审计员外，还须使用动态验证码（第二因素）登录的角色代码",
+        "等保2.0 三级 身份鉴别（两种或以上组合的鉴别技术）",
+    ),
+    "session_idle_minutes": (
+        30,
+        "网页会话无操作多少分钟后自动退出",
+        "等保2.0 三级 身份鉴别（登录连接超时自动退出）",
+    ),
+    "session_absolute_hours": (8, "网页会话自登录起最长有效小时数", "等保2.0 三级 身份鉴别"),
+    "api_token_hours": (8, "登录取得的 API 令牌有效小时数", "等保2.0 三级 身份鉴别"),
+    "service_token_max_days": (365, "为其他系统签发的长期 API 令牌最长有效天数", "等保2.0 三级 访问控制"),
     "webhook_max_attempts": (6, "外发 Webhook 最多尝试次数（含首次）", "平台运维"),
     "webhook_backoff_seconds": (60, "外发 Webhook 重试的初始间隔（秒），每次加倍", "平台运维"),
 }

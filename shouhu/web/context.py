@@ -33,6 +33,8 @@ MENU: tuple[tuple[str, str, Any, bool], ...] = (
     ("report.create", "web:my_reports", gettext_lazy("我的报告"), False),
     ("accountability.view", "web:protection_accountability", gettext_lazy("追责与表扬"), False),
     ("roles.grant", "web:user_list", gettext_lazy("用户与授权"), False),
+    ("auth.lockouts", "web:lockouts", gettext_lazy("登录锁定"), False),
+    ("auth.tokens", "web:service_tokens", gettext_lazy("系统对接令牌"), False),
     ("config.edit", "web:care_webhooks", gettext_lazy("推送失败"), False),
 )
 
@@ -49,6 +51,7 @@ def menu(access: Access) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         (primary if is_primary else more).append((reverse(name), str(label)))
     if access.has("config.edit"):
         more.append(("/admin/", _("系统配置")))
+    more.append((reverse("web:password_change"), _("修改密码")))
     more.append(("/api/v1/docs/", _("API 文档")))
     return primary, more
 

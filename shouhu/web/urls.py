@@ -35,6 +35,8 @@ urlpatterns = [
     path("", include("shouhu.ledger.web_urls")),
     # Users and role grants (roles.grant) and the auditor's pages (audit.view): core's pages.
     path("", include("shouhu.core.web_urls")),
+    # Second factor, password change, lockouts (auth.lockouts) and service tokens (auth.tokens).
+    path("", include("shouhu.accounts.web_urls")),
     # Documents (PDF), attachments and the public verify page (core's document service).
     path("", include("shouhu.core.documents.web_urls")),
 ]

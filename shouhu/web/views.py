@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from shouhu.accounts import views as accounts_views
 from shouhu.core.access import access_of, restriction_q
 from shouhu.core.capabilities import ROLES
 from shouhu.core.jurisdiction import acting_user, public
@@ -16,7 +17,8 @@ from shouhu.core.models import RoleAssignment
 from shouhu.registry import selectors
 from shouhu.registry.models import Child
 
-login = public(auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True))
+# The lock-aware login (issue 10 part 1) lives with the other login pages in shouhu.accounts.
+login = accounts_views.login
 logout = public(auth_views.LogoutView.as_view())
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from shouhu.accounts.testing import totp_for
 from shouhu.core.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -27,17 +28,14 @@ def api(user: Any = None) -> APIClient:
 
 def test_token_with_good_credentials_then_used_as_header(users: dict[str, Any]) -> None:
     client = APIClient()
-    response = client.post(
-        "/api/v1/auth/token/", {"username": "county", "password": DEMO_PASSWORD}, format="json"
-    )
+    body = {"username": "county", "password": DEMO_PASSWORD}
+    response = client.post("/api/v1/auth/token/", {**body, "otp": totp_for(users["county"])}, format="json")
     assert response.status_code == 200, response.content
     token = response.json()["token"]
-    assert token
-    # The same token again (idempotent), and it authenticates.
-    again = client.post(
-        "/api/v1/auth/token/", {"username": "county", "password": DEMO_PASSWORD}, format="json"
-    )
-    assert again.json()["token"] == token
+    assert token and response.json()["expires_at"]
+    # Each login gets its own token (stored hashed, issue 10), and it authenticates.
+    again = client.post("/api/v1/auth/token/", {**body, "otp": totp_for(users["county"])}, format="json")
+    assert again.status_code == 200 and again.json()["token"] != token
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/regions/").status_code == 200
 

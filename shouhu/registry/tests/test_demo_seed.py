@@ -56,7 +56,21 @@ def test_seed_demo_logins_children_and_idempotence(tmp_path: Any) -> None:
     call_command("seed_demo", children=300, seed=7, logins_json=str(path), stdout=out)
     logins = json.loads(path.read_text(encoding="utf-8"))
 
-    assert all(set(x) == {"username", "password", "role", "scope"} for x in logins)
+    # API.md: username, password, role, scope; "org" where the role has an organisation; "totp_secret"
+    # for roles that need a second factor (issue 10 part 2).
+    keys = {"username", "password", "role", "scope", "org", "totp_secret"}
+    assert all({"username", "password", "role", "scope"} <= set(x) <= keys for x in logins)
+    needs = {"system_admin", "county_admin", "auditor"}
+    assert all(bool(x.get("totp_secret")) == (x["role"] in needs) for x in logins)
+    by_name = {x["username"]: x for x in logins}
+    assert by_name["school_bashan"]["org"] == Organisation.objects.get(name="巴山中心小学").pk
+    assert "org" not in by_name["vw_102201"]
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from shouhu.accounts.otp import code_now
+
+    device = TOTPDevice.objects.get(user__username="county", confirmed=True)
+    assert device.verify_token(code_now(by_name["county"]["totp_secret"]))
     assert {x["role"] for x in logins} >= set(ROLES)
     assert len({x["username"] for x in logins}) == len(logins)
     for role in ("village_worker", "township_supervisor"):
@@ -69,6 +83,8 @@ def test_seed_demo_logins_children_and_idempotence(tmp_path: Any) -> None:
     assert {x["scope"] for x in logins if x["role"] == "police"} == stations
     text = out.getvalue()
     assert "Username" in text and "county_admin" in text and "已生成 300 名" in text
+    # `make run` prints the secrets
+    assert ["county", by_name["county"]["totp_secret"]] in [line.split() for line in text.splitlines()]
 
     assert Child.objects.count() == 300
     ids = 0

@@ -326,6 +326,11 @@ URLS: dict[str, Entry] = {
     "web:user_action": Entry(
         "user", lambda w, u: {"pk": w.manageable.pk if w else MISSING_INT, "action": "password"}, POST
     ),
+    # logins (issue 10): lockouts (auth.lockouts) and service tokens (auth.tokens)
+    "web:lockouts": Entry(None),
+    "web:lockout_lift": Entry("lock", _int("lock", "pk"), POST),
+    "web:service_tokens": Entry(None, methods=GET_POST),
+    "web:service_token_revoke": Entry("token", _int("token", "pk"), POST),
     "web:audit_events": Entry(None),
     "web:audit_access": Entry(None),
     "web:audit_activity": Entry(None),

@@ -45,6 +45,29 @@ class World:
     documents: dict[str, Any] = field(default_factory=dict)  # owner type → a document of the record
     attachments: dict[str, Any] = field(default_factory=dict)  # owner type → an attachment of the record
     answers: dict[int, Any] = field(default_factory=dict)  # user id → the written answer to their report
+    lock: Any = None  # a login lock on an account of the world (issue 10: auth.lockouts)
+    token: Any = None  # a service token issued by the world's county administrator (auth.tokens)
+
+
+def add_login_records(world: World, locked: Any, region_code: str, admin: Any) -> None:
+    """A login lock on `locked` (working in `region_code`) and a service token of `admin`."""
+    from datetime import timedelta
+
+    from shouhu.accounts.models import ApiToken, LoginLock, TokenKind
+
+    now = timezone.now()
+    world.lock = LoginLock.objects.create(
+        kind="username", key=locked.username, until=now + timedelta(minutes=15), region_code=region_code
+    )
+    world.token = ApiToken.objects.create(
+        user=admin,
+        digest=f"{admin.pk:064d}",
+        prefix="matrix00",
+        kind=TokenKind.SERVICE,
+        label="matrix",
+        capabilities=["stats.view"],
+        expires_at=now + timedelta(days=30),
+    )
 
 
 # The documents and attachments of a world (see `add_papers`): the kind of each owner's document and the
@@ -314,6 +337,7 @@ def build_world_a(
         if can(user, "ledger.import"):
             world.jobs[user.pk] = _job(user)
     add_papers(world, users["sup"], users["vw"], documents=papers)
+    add_login_records(world, county["vw_102202"], "500229102202", users["county"])
     return world
 
 
@@ -375,6 +399,7 @@ def build_world_b() -> World:
     world.reports[ghost.pk] = report
     world.jobs[ghost.pk] = _job(ghost)
     add_papers(world, ghost, ghost)
+    add_login_records(world, ghost, B_COUNTY, ghost)
     return world
 
 

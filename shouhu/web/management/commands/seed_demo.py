@@ -110,11 +110,25 @@ class Command(BaseCommand):
             f"\n演示账号 Demo logins (password for all: {logins[0].password if logins else '-'})"
         )
         self.stdout.write(logins_table(logins))
+        with_secret = [x for x in logins if x.totp_secret]
+        if with_secret:
+            self.stdout.write(
+                "\n动态验证码密钥 TOTP secrets (RFC 6238, 30 s, 6 digits; add to an authenticator app):"
+            )
+            for x in with_secret:
+                self.stdout.write(f"  {x.username:<10} {x.totp_secret}")
         if options.get("logins_json"):
             path = Path(options["logins_json"])
             path.parent.mkdir(parents=True, exist_ok=True)
             data = [
-                {"username": x.username, "password": x.password, "role": x.role, "scope": x.scope}
+                {
+                    "username": x.username,
+                    "password": x.password,
+                    "role": x.role,
+                    "scope": x.scope,
+                    **({"org": x.org} if x.org is not None else {}),
+                    **({"totp_secret": x.totp_secret} if x.totp_secret else {}),
+                }
                 for x in logins
             ]
             path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
