@@ -71,6 +71,30 @@ def read_checkpoints(path: Path | None = None) -> list[tuple[int, dict[str, Any]
     return out
 
 
+def _append(path: Path, line: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_rekey(old_key: bytes, new_key: bytes, path: Path | None = None) -> dict[str, Any]:
+    """After `rotate_keys` re-sealed the chain: a line signed with the new key that names the keys it
+    supersedes and the head at the moment of the change. Lines signed with a superseded key are then
+    no longer checkable, but this line covers their heads (it is at least as far along)."""
+    path = path or checkpoint_path()
+    kids = sorted(
+        {str(c.get("kid")) for _n, c in read_checkpoints(path) if c is not None} | {key_id(old_key)}
+    )
+    body = {"v": VERSION, **current_head(), "rekey": True, "supersedes": kids}
+    body["at"] = timezone.now().astimezone(UTC).isoformat()
+    body["kid"] = key_id(new_key)
+    _append(path, {**body, "mac": _sign(body, new_key)})
+    return body
+
+
 def write_checkpoint(path: Path | None = None, at: datetime | None = None) -> dict[str, Any]:
     """Append a signed line with the current heads (fsynced). Nothing new since the last line: nothing
     written, so the hourly task does not grow the file on a quiet night."""
@@ -82,13 +106,7 @@ def write_checkpoint(path: Path | None = None, at: datetime | None = None) -> di
         return {**body, "written": False, "file": str(path)}
     body["at"] = (at or timezone.now()).astimezone(UTC).isoformat()
     body["kid"] = key_id(key)
-    line = {**body, "mac": _sign(body, key)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as f:
-        f.write(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    _append(path, {**body, "mac": _sign(body, key)})
     return {**body, "written": True, "file": str(path)}
 
 
@@ -100,11 +118,20 @@ def verify_checkpoints(path: Path | None = None) -> tuple[list[str], int]:
     problems: list[str] = []
     checked = 0
     head = current_head()
-    for n, cp in read_checkpoints(path):
+    lines = read_checkpoints(path)
+    superseded: set[str] = set()  # keys replaced by `rotate_keys`, vouched for by a line of this key
+    for _n, cp in lines:
+        if cp is not None and cp.get("rekey") and cp.get("kid") == kid:
+            body = {k: v for k, v in cp.items() if k != "mac"}
+            if hmac.compare_digest(str(cp.get("mac", "")), _sign(body, key)):
+                superseded |= {str(k) for k in cp.get("supersedes", []) if k != kid}
+    for n, cp in lines:
         if cp is None:
             problems.append(f"checkpoint line {n}: not a checkpoint (damaged file)")
             continue
         body = {k: v for k, v in cp.items() if k != "mac"}
+        if cp.get("kid") in superseded:
+            continue
         if cp.get("kid") != kid:
             problems.append(f"checkpoint line {n}: signed with another audit key ({cp.get('kid')})")
             continue

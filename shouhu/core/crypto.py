@@ -105,13 +105,16 @@ def _field_fernet() -> MultiFernet:
     return current_keys().field_fernet()
 
 
+@lru_cache(maxsize=1)
+def file_fernet() -> MultiFernet:
+    return current_keys().file_fernet()
+
+
 def reset_key_caches() -> None:
     """After the key settings changed (tests, `rotate_keys`)."""
-    from shouhu.core.documents import storage
-
     current_keys.cache_clear()
     _field_fernet.cache_clear()
-    storage._fernet.cache_clear()
+    file_fernet.cache_clear()
 
 
 def encrypt(plain: str) -> str:
@@ -144,3 +147,21 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return encrypt(str(value))
+
+
+class EncryptedBinaryField(models.BinaryField):
+    """Bytes stored encrypted with the file key (SHOUHU_FILE_KEY): an uploaded ledger while its import
+    job runs (issue 10 part 5). Python code sees the plain bytes; None stays None (content deleted)."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> bytes | None:
+        if value is None:
+            return None
+        try:
+            return file_fernet().decrypt(bytes(value))
+        except InvalidToken as exc:
+            raise ValueError("cannot decrypt a stored upload: check SHOUHU_FILE_KEY") from exc
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if value is not None and not prepared:
+            value = file_fernet().encrypt(bytes(value))
+        return super().get_db_prep_value(value, connection, prepared)

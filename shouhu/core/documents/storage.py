@@ -3,34 +3,21 @@
 Fernet (AES-128-CBC + HMAC-SHA256) with its own key setting, SHOUHU_FILE_KEY, separate from the field
 key: several comma-separated keys allow a gradual change (the first encrypts, all decrypt); `rotate_keys`
 re-encrypts every stored file at once. Uploaded ledgers are kept encrypted with the same key while their
-import job runs (`encrypt_bytes`, ledger/models.py).
+import job runs (crypto.EncryptedBinaryField, ledger/models.py).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import InvalidToken, MultiFernet
 
-from shouhu.core.crypto import current_keys
+from shouhu.core.crypto import file_fernet
 from shouhu.core.documents.models import StoredFile
 
 
-@lru_cache(maxsize=1)
 def _fernet() -> MultiFernet:
-    return current_keys().file_fernet()
-
-
-def encrypt_bytes(data: bytes) -> bytes:
-    return _fernet().encrypt(data)
-
-
-def decrypt_bytes(token: bytes) -> bytes:
-    try:
-        return _fernet().decrypt(bytes(token))
-    except InvalidToken as exc:
-        raise ValueError("cannot decrypt a stored file: check SHOUHU_FILE_KEY") from exc
+    return file_fernet()
 
 
 def store(data: bytes) -> StoredFile:
