@@ -23,6 +23,8 @@ from typing import Any
 
 # Exit statuses of the child (a signal shows as a negative status in the parent).
 OK, MEMORY = 0, 3
+WALL_FACTOR = 2  # wall-clock allowance: CPU seconds × this + 5 (a loaded machine waits for I/O too)
+CHILD = [sys.executable, "-m", "shouhu.ledger.sandbox"]  # + memory_mb, seconds
 
 
 @dataclass
@@ -45,10 +47,10 @@ class _Values(pickle.Unpickler):
 
 def parse(data: bytes, *, memory_mb: int, seconds: int) -> Outcome:
     """Read the first non-empty sheet of an xlsx/xls in a limited child process."""
-    cmd = [sys.executable, "-m", "shouhu.ledger.sandbox", str(memory_mb), str(seconds)]
+    cmd = [*CHILD, str(memory_mb), str(seconds)]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        out, err = proc.communicate(data, timeout=seconds * 2 + 5)
+        out, err = proc.communicate(data, timeout=seconds * WALL_FACTOR + 5)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()

@@ -129,6 +129,27 @@ def job_error_workbook(job: ImportJob) -> bytes:
     from shouhu.ledger.importer import ImportResult
 
     result = ImportResult(errors=(job.summary or {}).get("errors", []))
-    if job.content is None:
-        raise FileNotFoundError("the upload was deleted")
+    if job.content is None:  # the upload was deleted when the job ended: the reasons alone
+        return errors_only_workbook(result.errors)
     return error_workbook(result, bytes(job.content), job.filename)
+
+
+def errors_only_workbook(errors: list[dict[str, Any]]) -> bytes:
+    """The error list (row, column, reason) without the original rows, once the upload is deleted."""
+    import io
+
+    import xlsxwriter
+
+    from shouhu.ledger.exporter import neutralise
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
+    ws = wb.add_worksheet(_("错误报告")[:31])
+    ws.write_row(0, 0, [_("行号"), _("列"), _("错误原因")])
+    ws.write_string(0, 3, _("上传的文件已按规定删除，此处只列出错误。"))
+    for r, e in enumerate(errors, 1):
+        ws.write_number(r, 0, int(e.get("row") or 0))
+        ws.write_string(r, 1, neutralise(str(e.get("column", ""))))
+        ws.write_string(r, 2, neutralise(str(e.get("message", ""))))
+    wb.close()
+    return buf.getvalue()

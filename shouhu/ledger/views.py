@@ -200,11 +200,7 @@ def ledger_job_errors(request: HttpRequest, pk: Any) -> HttpResponse:
     job = _own_job(request, pk)
     if not job.summary:
         raise not_found()
-    try:
-        data = job_error_workbook(job)
-    except FileNotFoundError:
-        messages.error(request, _("上传的文件已按规定删除，无法再生成错误报告。请重新上传后查看。"))
-        return redirect("web:ledger_job", pk=job.pk)
+    data = job_error_workbook(job)
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

@@ -145,6 +145,27 @@ def test_the_child_turns_crashes_and_limits_into_outcomes() -> None:
     assert garbage.status == "corrupt"
 
 
+def test_the_child_sets_its_limits_and_a_cpu_hog_is_stopped(monkeypatch: Any) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import resource; from shouhu.ledger.sandbox import _limit; _limit(300, 2); "
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CPU)[0], "
+        "resource.getrlimit(resource.RLIMIT_FSIZE)[0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == [str(300 * 1024 * 1024), "2", "0"]
+    # A child that spins past its CPU limit is killed by the kernel and reported as a time limit.
+    hog = "import resource; resource.setrlimit(resource.RLIMIT_CPU, (1, 2))\nwhile True: pass"
+    monkeypatch.setattr(sandbox, "CHILD", [sys.executable, "-c", hog])
+    assert sandbox.parse(b"x", memory_mb=512, seconds=1).status == "time"
+    # One that sleeps (no CPU) is stopped by the parent's wall clock.
+    monkeypatch.setattr(sandbox, "CHILD", [sys.executable, "-c", "import time; time.sleep(60)"])
+    monkeypatch.setattr(sandbox, "WALL_FACTOR", 1)
+    assert sandbox.parse(b"x", memory_mb=512, seconds=1).status == "time"
+
+
 def test_the_answer_is_unpickled_as_plain_values_only() -> None:
     import pickle
 
@@ -228,3 +249,18 @@ def test_uploads_kept_too_long_are_deleted_and_stalled_jobs_end(users: dict[str,
     assert stalled.state == "failed" and stalled.content is None
     assert ImportJob.objects.get(pk=fresh.pk).content == data
     assert ledger_scan(now) == {"stalled_jobs": 0, "expired_uploads": 0, "removed_uploads": 0}
+
+
+def test_the_error_report_after_the_upload_is_deleted_lists_the_reasons(
+    client: Any, users: dict[str, Any]
+) -> None:
+    import python_calamine as pc
+
+    errors = [{"row": 7, "column": "公民身份号码", "message": "校验码错误"}]
+    job = _job(users, b"", state="done", summary={"rows": 1, "invalid": 1, "errors": errors})
+    ImportJob.objects.filter(pk=job.pk).update(content=None)
+    client.force_login(users["sup"])
+    r = client.get(f"/ledger/imports/{job.pk}/errors.xlsx")
+    assert r.status_code == 200
+    rows = pc.CalamineWorkbook.from_filelike(io.BytesIO(r.content)).get_sheet_by_index(0).to_python()
+    assert rows[1][:3] == [7, "公民身份号码", "校验码错误"]
