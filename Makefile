@@ -24,7 +24,7 @@ run: install docs-deps
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --logins-json demo-logins.json
 	@echo "Shouhu 守护: http://$(HOST)/  (演示账号见上表 / demo logins above; Ctrl-C to stop)"
-	$(PY) manage.py runserver $(HOST)
+	SHOUHU_DEBUG=1 $(PY) manage.py runserver $(HOST)
 
 # Browser tests drive Debian's Chromium; install it when we can (root), otherwise they skip and say so.
 browser:

@@ -1,7 +1,7 @@
 """Shouhu settings: one module, every value from the environment with a safe default for the demo.
 
-Production sets at least SHOUHU_SECRET_KEY, SHOUHU_FIELD_KEY, SHOUHU_INDEX_KEY, DATABASE_URL,
-SHOUHU_ALLOWED_HOSTS and SHOUHU_DEBUG=0 (docs/operations.md).
+Production sets at least the five keys (SHOUHU_SECRET_KEY, SHOUHU_FIELD_KEY, SHOUHU_INDEX_KEY,
+SHOUHU_AUDIT_KEY, SHOUHU_FILE_KEY), DATABASE_URL and SHOUHU_ALLOWED_HOSTS (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+
+from config.keys import load_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,18 +24,27 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("SHOUHU_DEBUG", True)
-# The demo key is public on purpose: a deployment must set its own (checked by `manage.py check --deploy`).
-SECRET_KEY = os.environ.get(
-    "SHOUHU_SECRET_KEY", "shouhu-demo-insecure-key-change-me-in-production-0123456789"
+# --- Keys and DEBUG (issue 10 part 4, R11.3) -------------------------------------------------------
+# DEBUG is off unless asked for (`make run` sets SHOUHU_DEBUG=1): its error pages show a user's data.
+DEBUG = env_bool("SHOUHU_DEBUG", False)
+# Five separate keys (config/keys.py): SHOUHU_SECRET_KEY, SHOUHU_FIELD_KEY, SHOUHU_INDEX_KEY,
+# SHOUHU_AUDIT_KEY, SHOUHU_FILE_KEY from the environment; any not set comes from SHOUHU_KEYS_FILE,
+# generated once with random keys (the demo's .shouhu-keys.json, git-ignored). With DEBUG off the system
+# check refuses the old public demo key and every key derived from it (shouhu.E001, shouhu/core/checks.py).
+SHOUHU_KEYS_FILE = Path(os.environ.get("SHOUHU_KEYS_FILE", BASE_DIR / ".shouhu-keys.json"))
+_keys, SHOUHU_KEY_SOURCES = load_keys(SHOUHU_KEYS_FILE, os.environ)
+SECRET_KEY = _keys["SECRET_KEY"]
+FIELD_ENCRYPTION_KEY = _keys[
+    "FIELD_ENCRYPTION_KEY"
+]  # Fernet: ID numbers, phones (comma list: first encrypts)
+BLIND_INDEX_KEY = _keys["BLIND_INDEX_KEY"]  # HMAC: exact look-up of identifiers
+AUDIT_SEAL_KEY = _keys["AUDIT_SEAL_KEY"]  # HMAC: event chain, access log, audit checkpoints
+FILE_ENCRYPTION_KEY = _keys["FILE_ENCRYPTION_KEY"]  # Fernet: documents, attachments, uploaded ledgers
+# The chain head signed outside the database (issue 10 part 6): appended JSON lines the operator ships away.
+SHOUHU_AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("SHOUHU_AUDIT_CHECKPOINT_FILE", BASE_DIR / "audit-checkpoints.jsonl")
 )
-# R11.3: ID numbers and phones are encrypted at rest (Fernet) with a keyed blind index for exact lookup.
-# Separate keys so that rotating one does not touch the other; demo defaults derive from SECRET_KEY.
-FIELD_ENCRYPTION_KEY = os.environ.get("SHOUHU_FIELD_KEY", "")
-BLIND_INDEX_KEY = os.environ.get("SHOUHU_INDEX_KEY", "")
-AUDIT_SEAL_KEY = os.environ.get("SHOUHU_AUDIT_KEY", "")
-# Generated documents and attachments are encrypted at rest with their own key (core/documents/storage.py).
-FILE_ENCRYPTION_KEY = os.environ.get("SHOUHU_FILE_KEY", "")
+# --- end of keys and DEBUG ----------------------------------------------------------------------------
 
 ALLOWED_HOSTS = [
     h for h in os.environ.get("SHOUHU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
@@ -73,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "shouhu.core.security.SecurityHeadersMiddleware",  # CSP, no-store (issue 10 part 4)
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -96,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "shouhu.web.context.navigation",
+                "shouhu.core.security.context",  # {{ csp_nonce }} (issue 10 part 4)
             ],
         },
     },
@@ -157,6 +170,20 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# --- Security headers (issue 10 part 4) ---------------------------------------------------------------
+# HSTS on HTTPS responses (SecurityMiddleware); 0 turns it off (a first deployment may start small).
+SECURE_HSTS_SECONDS = int(os.environ.get("SHOUHU_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SHOUHU_HSTS_SUBDOMAINS", False)
+SECURE_SSL_REDIRECT = env_bool("SHOUHU_SSL_REDIRECT", False)  # usually the reverse proxy redirects
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (shouhu/core/security.py): scripts and styles from this site only; the one
+# inline script (the API page) carries the request's nonce; no frames, no plugins, forms post here.
+SHOUHU_CSP = (
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# --- end of security headers --------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

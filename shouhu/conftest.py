@@ -38,6 +38,11 @@ def pytest_configure(config: Any) -> None:
 
     # Demo logins are hashed with PBKDF2 in real use; tests need no slow hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Audit checkpoints (issue 10 part 6) of a test run never mix with the demo's file.
+    import tempfile
+    from pathlib import Path
+
+    settings.SHOUHU_AUDIT_CHECKPOINT_FILE = Path(tempfile.mkdtemp(prefix="shouhu-cp-")) / "checkpoints.jsonl"
 
 
 @pytest.fixture(autouse=True)

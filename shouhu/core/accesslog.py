@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from shouhu.core.events import mac, record_event, seal_key
+from shouhu.core.events import AuditHeadMissing, mac, record_event, seal_key
 from shouhu.core.identity import mask_id_number, mask_phone
 from shouhu.core.models import AccessLog, AccessLogHead, Event, User
 from shouhu.core.policy import param
@@ -92,6 +92,8 @@ def head_mac(head: AccessLogHead, key: bytes | None = None) -> str:
 def _locked_head() -> AccessLogHead:
     head = AccessLogHead.objects.select_for_update().filter(id=1).first()
     if head is None:  # a fresh (or flushed) database: the migration's row is gone
+        if AccessLog.objects.exists():  # deleted by hand: refuse, never restart the numbering at 0
+            raise AuditHeadMissing("the access log head row is missing while access-log rows exist")
         AccessLogHead.objects.get_or_create(id=1)
         head = AccessLogHead.objects.select_for_update().get(id=1)
     return head

@@ -50,9 +50,15 @@ class EventSpec:
     visibility: str = ""
 
 
+class AuditHeadMissing(RuntimeError):
+    """A chain head row (events or access log) was deleted while its rows exist: appending would restart
+    the numbering at 0 and fail on the next insert. Nothing is written, and nothing read, until an
+    operator restores the row from a backup (docs/operations.md); `verify_audit` reports it too."""
+
+
 def seal_key() -> bytes:
-    key = settings.AUDIT_SEAL_KEY or f"shouhu:audit:{settings.SECRET_KEY}"
-    return key.encode()
+    """The audit key (SHOUHU_AUDIT_KEY): its own setting, never derived from SECRET_KEY (config/keys.py)."""
+    return str(settings.AUDIT_SEAL_KEY).encode()
 
 
 def mac(parts: list[Any], key: bytes | None = None) -> str:
@@ -131,8 +137,12 @@ def record_events(specs: Sequence[EventSpec]) -> list[Event]:
         return []
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_events must be called inside the service's transaction")
-    head, _ = AuditChainHead.objects.get_or_create(id=1)
-    head = AuditChainHead.objects.select_for_update().get(id=1)
+    head = AuditChainHead.objects.select_for_update().filter(id=1).first()
+    if head is None:
+        if Event.objects.exists():  # deleted by hand: refuse rather than restart the chain at 0
+            raise AuditHeadMissing("the event chain head row is missing while events exist")
+        AuditChainHead.objects.get_or_create(id=1)
+        head = AuditChainHead.objects.select_for_update().get(id=1)
     seq, prev = head.last_seq, head.last_hash
     key = seal_key()
     rows: list[Event] = []
@@ -182,6 +192,8 @@ def verify_chain(events: Iterable[Event]) -> list[str]:
             problems.append(f"seq {ev.seq}: content altered")
         prev, expected = ev.hash, ev.seq + 1
     head = AuditChainHead.objects.filter(id=1).first()
+    if head is None and expected > 1:
+        problems.append("chain head row missing while events exist")
     if head is not None and head.last_seq != expected - 1:
         problems.append(
             f"chain head at seq {head.last_seq}, last event seq {expected - 1}: events removed from the end"

@@ -132,6 +132,29 @@ DEFAULTS: dict[str, tuple[Any, str, str]] = {
         "一次导入台账的最大数据行数，超过即拒收整个文件（请按乡镇或村拆分）",
         "平台运维；城府办发〔2016〕153号 二(一)2 信息台账",
     ),
+    # --- uploads that cannot hurt (issue 10 part 5, R11.4) ---
+    "ledger_unzipped_max_mb": (
+        500,
+        "上传的 Excel 工作簿解压后的最大总大小（MB），超过即拒收",
+        "平台运维；等保 2.0",
+    ),
+    "ledger_zip_max_ratio": (
+        200,
+        "工作簿中单个部件的最大压缩比（倍），超过视为压缩炸弹拒收",
+        "平台运维；等保 2.0",
+    ),
+    "ledger_max_columns": (500, "台账工作表的最大列数，超过即拒收", "平台运维；等保 2.0"),
+    "ledger_parse_memory_mb": (2048, "解析一个上传工作簿的子进程最多可用的内存（MB）", "平台运维；等保 2.0"),
+    "ledger_parse_seconds": (
+        120,
+        "解析一个上传工作簿的子进程最多可用的 CPU 时间（秒）",
+        "平台运维；等保 2.0",
+    ),
+    "ledger_upload_keep_hours": (
+        24,
+        "上传的台账文件（加密保存）在检查完成后等待导入、或导入后供下载错误报告的最长时间（小时），到期删除",
+        "个人信息保护法第十九条（保存期限最短）",
+    ),
     # --- documents and attachments (R11.6, R11.3) ---
     "attachment_max_bytes": (
         10 * 1024 * 1024,

@@ -11,6 +11,7 @@ STEPS = [
     "shouhu.registry.scan",  # left-behind status: age-outs, dated departures (R1.6)
     "shouhu.care.scan",  # contacts, meetings, visits, agreements, designated workers, escalations (R2, R3)
     "shouhu.protection.scan",  # protection-case time limits (R6.6)
+    "shouhu.ledger.scan",  # uploaded ledgers deleted when kept too long, stalled jobs ended (issue 10)
     "shouhu.core.accesslog",  # access-log retention and its checkpoint in the event chain (R11.2)
 ]
 

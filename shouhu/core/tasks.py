@@ -10,3 +10,9 @@ from huey.contrib.djhuey import db_periodic_task
 @db_periodic_task(crontab(hour="1", minute="30"))
 def daily_scan() -> None:
     call_command("run_scan")
+
+
+@db_periodic_task(crontab(minute="5"))
+def audit_checkpoint() -> None:
+    """Every hour: the audit chain's head, signed, to the file outside the database (issue 10 part 6)."""
+    call_command("audit_checkpoint")

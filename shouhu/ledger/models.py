@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shouhu.core.crypto import EncryptedBinaryField
 from shouhu.core.models import Region, User
 
 
@@ -28,7 +29,9 @@ class ImportJob(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     filename = models.CharField(_("文件名"), max_length=200)
-    content = models.BinaryField()
+    # The upload, encrypted with the file key, kept only while the job runs or waits to be committed:
+    # None once the job ends (tasks.py) or after `ledger_upload_keep_hours` (scan.py) (issue 10 part 5).
+    content = EncryptedBinaryField(null=True, blank=True)
     state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     accept_valid = models.BooleanField(default=False)

@@ -7,13 +7,17 @@ order, extra columns (ignored and reported). CSV in UTF-8 (with or without BOM),
 
 What it refuses, with a message that says what to do (`UnusableFile`, exit status 2 of import_ledger):
 an empty file, no header found, a password-protected workbook, a corrupt or truncated one, more rows
-than the policy limit, a file whose content is not a spreadsheet whatever its name says.
+than the policy limit, a file whose content is not a spreadsheet whatever its name says, and a file
+built to exhaust the server (a zip bomb, a sheet declared or found far larger than a ledger: issue 10
+part 5), which is checked before parsing and parsed in a child process with limits (sandbox.py).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
+import re
 import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,6 +26,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from shouhu.core.policy import param
+from shouhu.ledger import sandbox
 from shouhu.ledger.columns import (
     BY_KEY,
     G_CARE,
@@ -35,6 +40,7 @@ from shouhu.ledger.columns import (
     norm_header,
 )
 
+logger = logging.getLogger(__name__)
 HEADER_SCAN_ROWS = 30
 FOOTER_MARKERS = ("单位负责人", "复核人", "填表人", "审核人", "填报人", "制表人")
 GROUP_WORDS = (
@@ -164,27 +170,122 @@ def decode_csv(data: bytes) -> str:
         ) from None
 
 
-def read_cells(data: bytes, filename: str) -> tuple[str, list[list[Any]]]:
-    """All cells of the first non-empty sheet, as Python values (str, float, int, bool, date, datetime)."""
+# --- hostile files (issue 10 part 5) -----------------------------------------------------------------
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Z]{1,3})\$?([0-9]{1,7}))?\""
+)
+MAX_ZIP_ENTRIES = 2000
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _too_large(detail: str) -> UnusableFile:
+    return UnusableFile(
+        "too_large",
+        _(
+            "文件无法使用：%(detail)s。这样的文件可能是损坏或被恶意构造的。请在 Excel 或 WPS 中删除多余的空白行列，另存为新的 .xlsx，或按乡镇、村拆分后再上传。"
+        )
+        % {"detail": detail},
+    )
+
+
+def inspect_zip(data: bytes, *, max_rows: int) -> None:
+    """Refuse an xlsx whose zip directory or sheet dimensions promise more than a ledger can hold, before
+    any parser sees it: the declared unpacked size, each member's compression ratio, the number of
+    members, and each sheet's `<dimension ref>` (rows and columns; read from its first 64 KB). Sizes
+    and dimensions can lie: the child process's limits (sandbox.py) catch what gets past."""
+    max_bytes = int(param("ledger_unzipped_max_mb")) * 1024 * 1024
+    max_ratio = int(param("ledger_zip_max_ratio"))
+    max_cols = int(param("ledger_max_columns"))
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise _corrupt() from None
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise _too_large(_("压缩包内有 %(n)d 个部件") % {"n": len(infos)})
+    total = sum(i.file_size for i in infos)
+    if total > max_bytes:
+        raise _too_large(
+            _("解压后有 %(mb)d MB，超过上限 %(max)d MB") % {"mb": total >> 20, "max": max_bytes >> 20}
+        )
+    for info in infos:
+        if info.file_size > 1024 * 1024 and info.file_size > max_ratio * max(info.compress_size, 1):
+            raise _too_large(
+                _("部件 %(name)s 的压缩比为 %(ratio)d 倍，超过上限 %(max)d 倍")
+                % {
+                    "name": info.filename,
+                    "ratio": info.file_size // max(info.compress_size, 1),
+                    "max": max_ratio,
+                }
+            )
+    for info in infos:
+        if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+            continue
+        try:
+            with zf.open(info) as f:
+                head = f.read(65536)
+        except Exception:  # a damaged member: the parser will say so (or its limits will)
+            continue
+        m = _DIMENSION.search(head)
+        if m is None:
+            continue
+        last_col, last_row = (m.group(3), m.group(4)) if m.group(3) else (m.group(1), m.group(2))
+        rows, cols = int(last_row), _column_number(last_col)
+        if rows > max_rows + HEADER_SCAN_ROWS + 1000 or cols > max_cols:
+            raise _too_large(
+                _(
+                    "工作表的范围到 %(ref)s（%(rows)d 行 × %(cols)d 列），超过台账上限（%(max_rows)d 行、%(max_cols)d 列）"
+                )
+                % {
+                    "ref": f"{last_col.decode()}{rows}",
+                    "rows": rows,
+                    "cols": cols,
+                    "max_rows": max_rows,
+                    "max_cols": max_cols,
+                }
+            )
+
+
+def _unreadable() -> UnusableFile:
+    return UnusableFile(
+        "unreadable",
+        _(
+            "文件无法使用：读取时超出了内存或时间限制（文件可能含有大量空白行列，或已损坏）。请在 Excel 或 WPS 中另存为新的 .xlsx，或按乡镇、村拆分后再上传。"
+        ),
+    )
+
+
+def read_cells(data: bytes, filename: str, *, max_rows: int | None = None) -> tuple[str, list[list[Any]]]:
+    """All cells of the first non-empty sheet, as Python values (str, float, int, bool, date, datetime).
+
+    Workbooks are checked (xlsx: `inspect_zip`) and then parsed in a limited child process (sandbox.py):
+    a bomb is refused as unusable and never takes the server, a worker or the command down."""
     kind = sniff(data, filename)
     if kind == "csv":
         text = decode_csv(data)
         return kind, [list(r) for r in csv.reader(io.StringIO(text))]
-    import python_calamine as pc
-
-    try:
-        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        for name in wb.sheet_names:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            if any(any(c not in ("", None) for c in r) for r in rows):
-                return kind, rows
-        return kind, []
-    except pc.PasswordError:
-        raise _password() from None
-    except Exception as exc:  # calamine raises several error types for damaged files
-        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
-            raise _password() from None
-        raise _corrupt() from None
+    limit = int(max_rows if max_rows is not None else param("ledger_import_max_rows"))
+    if kind == "xlsx":
+        inspect_zip(data, max_rows=limit)
+    outcome = sandbox.parse(
+        data, memory_mb=int(param("ledger_parse_memory_mb")), seconds=int(param("ledger_parse_seconds"))
+    )
+    if outcome.status == "ok":
+        return kind, outcome.rows
+    if outcome.status == "password":
+        raise _password()
+    if outcome.status == "corrupt":
+        raise _corrupt()
+    logger.warning(
+        "ledger file %r refused by the parser sandbox: %s %s", filename, outcome.status, outcome.detail
+    )
+    raise _unreadable()
 
 
 def _blank(row: list[Any]) -> bool:
@@ -285,7 +386,7 @@ def _is_footer(row: list[Any]) -> bool:
 
 
 def read_ledger(data: bytes, filename: str, *, max_rows: int | None = None) -> Sheet:
-    kind, rows = read_cells(data, filename)
+    kind, rows = read_cells(data, filename, max_rows=max_rows)
     if not rows or all(_blank(r) for r in rows):
         raise UnusableFile("empty", _("文件中没有任何数据。请确认上传的是填好的台账。"))
     h, cols, shown, ignored = find_header(rows)

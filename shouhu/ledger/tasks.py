@@ -3,11 +3,13 @@
 `process_job` is the plain function (tests call it directly); `run_job` is the huey task the views
 enqueue. Live progress and cancel requests go through `ledger.live` (outside the import's
 transaction, so the bar moves during the write too); a cancel request is read back between chunks
-and rolls the import back (nothing written). The outcome is written to the job row at the end.
+and rolls the import back (nothing written). The outcome is written to the job row at the end; a job always ends (an unexpected error fails it), and
+its upload is deleted when it ends (issue 10 part 5).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.utils import timezone
@@ -20,6 +22,7 @@ from shouhu.ledger.models import ImportJob
 from shouhu.ledger.reader import UnusableFile
 
 S = ImportJob.State
+logger = logging.getLogger(__name__)
 
 
 # Share of the bar each stage fills: a check is all validation; a commit validates again, then writes
@@ -54,11 +57,26 @@ def process_job(job_id: Any, *, commit: bool = False) -> None:
     live.report(job.pk, 1, "read")
     try:
         _run(job, commit)
+    except Exception:  # never a job stuck at "analysing": whatever broke, the job ends and says so
+        logger.exception("ledger import job %s failed", job.pk)
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=S.FAILED,
+            message=_("文件无法使用：处理时发生意外错误，未写入任何数据。请另存为新的 .xlsx 后重新上传。"),
+            content=None,
+            finished_at=timezone.now(),
+        )
     finally:
         live.clear(job.pk)
 
 
 def _run(job: ImportJob, commit: bool) -> None:
+    if job.content is None:  # deleted after `ledger_upload_keep_hours` (scan.py)
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=S.FAILED,
+            message=_("上传的文件已按规定删除，请重新上传。"),
+            finished_at=timezone.now(),
+        )
+        return
     try:
         result = import_ledger(
             bytes(job.content),
@@ -72,12 +90,12 @@ def _run(job: ImportJob, commit: bool) -> None:
         )
     except UnusableFile as exc:
         ImportJob.objects.filter(pk=job.pk).update(
-            state=S.FAILED, message=exc.message, finished_at=timezone.now()
+            state=S.FAILED, message=exc.message, content=None, finished_at=timezone.now()
         )
         return
     except Cancelled:
         ImportJob.objects.filter(pk=job.pk).update(
-            state=S.CANCELLED, message=_("已取消，未写入任何数据。"), finished_at=timezone.now()
+            state=S.CANCELLED, message=_("已取消，未写入任何数据。"), content=None, finished_at=timezone.now()
         )
         return
     summary = result.as_json()
@@ -88,8 +106,16 @@ def _run(job: ImportJob, commit: bool) -> None:
         )
     else:
         state, message = (S.DONE if commit else S.READY), ""
+    # The upload is deleted when the job ends; kept (encrypted) while it waits to be committed, or
+    # for the error report of the rows left out, until `ledger_upload_keep_hours` (scan.py).
+    keep = state == S.READY or bool(result.invalid)
     ImportJob.objects.filter(pk=job.pk).update(
-        state=state, summary=summary, message=message, progress=100, finished_at=timezone.now()
+        state=state,
+        summary=summary,
+        message=message,
+        progress=100,
+        finished_at=timezone.now(),
+        **({} if keep else {"content": None}),
     )
 
 
@@ -103,4 +129,27 @@ def job_error_workbook(job: ImportJob) -> bytes:
     from shouhu.ledger.importer import ImportResult
 
     result = ImportResult(errors=(job.summary or {}).get("errors", []))
+    if job.content is None:  # the upload was deleted when the job ended: the reasons alone
+        return errors_only_workbook(result.errors)
     return error_workbook(result, bytes(job.content), job.filename)
+
+
+def errors_only_workbook(errors: list[dict[str, Any]]) -> bytes:
+    """The error list (row, column, reason) without the original rows, once the upload is deleted."""
+    import io
+
+    import xlsxwriter
+
+    from shouhu.ledger.exporter import neutralise
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
+    ws = wb.add_worksheet(_("错误报告")[:31])
+    ws.write_row(0, 0, [_("行号"), _("列"), _("错误原因")])
+    ws.write_string(0, 3, _("上传的文件已按规定删除，此处只列出错误。"))
+    for r, e in enumerate(errors, 1):
+        ws.write_number(r, 0, int(e.get("row") or 0))
+        ws.write_string(r, 1, neutralise(str(e.get("column", ""))))
+        ws.write_string(r, 2, neutralise(str(e.get("message", ""))))
+    wb.close()
+    return buf.getvalue()

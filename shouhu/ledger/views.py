@@ -93,7 +93,12 @@ class ExportForm(forms.Form):
 
 
 def _own_job(request: HttpRequest, pk: Any) -> ImportJob:
-    job = ImportJob.objects.filter(pk=pk, user=acting_user(request)).select_related("region").first()
+    job = (
+        ImportJob.objects.filter(pk=pk, user=acting_user(request))
+        .select_related("region")
+        .defer("content")  # the encrypted upload is read only to build the error report
+        .first()
+    )
     if job is None or not can(request.user, "ledger.import"):
         raise not_found()
     return job
@@ -159,7 +164,10 @@ def ledger_job_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
         live.request_cancel(job.pk)  # a committing import holds its transaction: not the row (live.py)
         if job.state == ImportJob.State.QUEUED:
             ImportJob.objects.filter(pk=job.pk).update(
-                cancel_requested=True, state=ImportJob.State.CANCELLED, finished_at=timezone.now()
+                cancel_requested=True,
+                state=ImportJob.State.CANCELLED,
+                content=None,
+                finished_at=timezone.now(),
             )
         messages.info(request, _("已请求取消；未写入任何数据。"))
     return redirect("web:ledger_job", pk=job.pk)

@@ -1,28 +1,23 @@
 """Encryption at rest of generated documents and attachments (R11.3, PIPL art. 51).
 
 Fernet (AES-128-CBC + HMAC-SHA256) with its own key setting, SHOUHU_FILE_KEY, separate from the field
-key: several comma-separated keys allow rotation (the first encrypts, all decrypt). Without one, a demo
-key is derived from SECRET_KEY, as for the other keys (crypto.py).
+key: several comma-separated keys allow a gradual change (the first encrypts, all decrypt); `rotate_keys`
+re-encrypts every stored file at once. Uploaded ledgers are kept encrypted with the same key while their
+import job runs (crypto.EncryptedBinaryField, ledger/models.py).
 """
 
 from __future__ import annotations
 
-import base64
-from functools import lru_cache
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
+from cryptography.fernet import InvalidToken, MultiFernet
 
-from shouhu.core.crypto import _derived_key
+from shouhu.core.crypto import file_fernet
 from shouhu.core.documents.models import StoredFile
 
 
-@lru_cache(maxsize=1)
 def _fernet() -> MultiFernet:
-    configured = [k.strip() for k in getattr(settings, "FILE_ENCRYPTION_KEY", "").split(",") if k.strip()]
-    keys = configured or [base64.urlsafe_b64encode(_derived_key("file")).decode()]
-    return MultiFernet([Fernet(k) for k in keys])
+    return file_fernet()
 
 
 def store(data: bytes) -> StoredFile:
