@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -91,7 +92,8 @@ def describe() -> dict[str, Any]:
         migrations: dict[str, list[str]] = {}
         for app, name in cur.fetchall():
             migrations.setdefault(app, []).append(name)
-    from shouhu.registry.models import Child
+    # The registry sits above core: its model is looked up by label, not imported (DESIGN layers).
+    Child = apps.get_model("registry", "Child")
 
     return {
         "migrations": migrations,
@@ -292,7 +294,8 @@ def verify_here(expected_head: Mapping[str, Any], sample: int = 20) -> dict[str,
     from shouhu.core.checkpoints import current_head
     from shouhu.core.documents.models import StoredFile
     from shouhu.core.documents.storage import load
-    from shouhu.registry.models import Child
+
+    Child = apps.get_model("registry", "Child")  # looked up by label: the registry sits above core
 
     out, err = io.StringIO(), io.StringIO()
     call_command("verify_audit", stdout=out, stderr=err)  # raises CommandError when broken
