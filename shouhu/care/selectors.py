@@ -76,10 +76,10 @@ def assignee_for(village: str, workers: dict[str, int], sups: dict[str, int]) ->
 def terms_around(on: date) -> list[rules.Term]:
     overrides = {
         (s.year, s.term): (s.starts_on, s.ends_on)
-        for s in Semester.objects.filter(year__gte=on.year - 2, year__lte=on.year + 1)
+        for s in Semester.objects.filter(year__gte=on.year - 2, year__lte=on.year + 2)
     }
     return rules.calendar(
-        range(on.year - 2, on.year + 1), param("semester_spring"), param("semester_autumn"), overrides
+        range(on.year - 2, on.year + 2), param("semester_spring"), param("semester_autumn"), overrides
     )
 
 
