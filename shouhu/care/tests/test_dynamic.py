@@ -265,3 +265,28 @@ def test_a_file_edited_as_unattended_starts_the_report_clock(users: dict[str, An
     with time_machine.travel(at(2026, 3, 1, 10), tick=False):
         b = make_child(name="贝贝", care_arrangement="unattended")
     assert Finding.objects.get(child=b).source == "file_edit"
+
+
+@pytest.mark.django_db
+def test_visit_coverage_and_completeness_count_the_same_children(
+    users: dict[str, Any], make_child: Any
+) -> None:
+    """Issue 12 part 6: the villages page and the completeness page read one count, so a new file that
+    was never visited is neither "covered" on one nor missing from the other; archived files count on
+    neither."""
+    from shouhu.care.selectors import village_summary
+    from shouhu.ledger.completeness import figures
+    from shouhu.registry.lifecycle import child_archive
+
+    vw, sup = users["vw"], users["sup"]
+    now = datetime.now(TZ)
+    visited, fresh, gone = make_child(name="甲"), make_child(name="乙"), make_child(name="丙")
+    services.visit_log(actor=vw, child=visited, data={"occurred_at": now})
+    child_archive(actor=vw, child_id=gone.pk, reason="moved_away")
+    row = next(r for r in village_summary(sup, now) if r["village"].code == visited.village_id)
+    assert (row["children"], row["due"], row["visited"], row["never_visited"]) == (2, 2, 1, 1)
+    assert row["visit_rate"] == 50  # not 100 %: a file too new to be "overdue" is not "visited"
+    town = next(t for t in figures(sup) if t.code == visited.village_id[:9] + "000")
+    village = next(v for v in town.villages if v.code == visited.village_id)
+    assert (village.children, village.no_visit) == (row["children"], row["never_visited"])
+    assert fresh.pk
