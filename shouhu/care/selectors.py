@@ -172,8 +172,9 @@ def today_list(user: Any, at: datetime | None = None, limit: int = 200) -> dict[
     today = timezone.localdate(at)
     tz = timezone.get_current_timezone()
     ws = rules.local_midnight(rules.week_start(today), tz)
-    children = restrict(Child.objects.all(), user, "care.record")
+    children = restrict(Child.objects.filter(state="active"), user, "care.record")
     intervals, kt_days = param("visit_interval_days"), param("visit_interval_key_target_days")
+    limit_age = int(param("left_behind_age_limit"))
     rows = list(
         children.annotate(
             last_visit=Max("visits__occurred_at", filter=Q(visits__occurred_at__lte=at)),
@@ -193,12 +194,24 @@ def today_list(user: Any, at: datetime | None = None, limit: int = 200) -> dict[
             "created_at",
             "last_visit",
             "contacted",
+            "care_arrangement",
+            "birth_date",
+            "distress_categories",
         )
         .order_by("village_id", "name_pinyin")[:5000]
     )
     visits_due: list[dict[str, Any]] = []
     no_contact: list[dict[str, Any]] = []
     for values in rows:
+        if not rules.visits_apply(  # the same files the scan alerts about (API.md)
+            left_behind=values["lb_status"],
+            distress=bool(values["distress_categories"]),
+            unattended=values["care_arrangement"] == "unattended",
+            birth=values["birth_date"],
+            on=today,
+            age_limit=limit_age,
+        ):
+            continue
         interval = rules.visit_interval(
             values["guardianship_rating"], values["key_target"], intervals, kt_days
         )
