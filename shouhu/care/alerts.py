@@ -28,6 +28,7 @@ class AlertSpec:
     message: str
     child_id: Any = None
     assignee_id: int | None = None
+    parent: str = ""  # the migrant parent of a per-parent duty ("father" | "mother")
 
 
 def _event(alert: Alert, verb: str, summary: str, at: datetime, actor: User | None = None) -> EventSpec:
@@ -60,6 +61,7 @@ def open_alert(*, kind: str, spec: AlertSpec, at: datetime) -> tuple[Alert, bool
         message=spec.message,
         opened_at=at,
         assignee_id=spec.assignee_id,
+        parent=spec.parent,
     )
     record_events([_event(alert, "alert.opened", _("发出预警：%(m)s") % {"m": alert.message}, at)])
     return alert, True
@@ -111,6 +113,7 @@ def sync_alerts(
             message=s.message,
             opened_at=at,
             assignee_id=s.assignee_id,
+            parent=s.parent,
         )
         for key, s in wanted_by_key.items()
         if key not in open_ids

@@ -93,6 +93,9 @@ class AlertSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True
     )
     region = serializers.CharField(source="region_id", read_only=True)
+    parent = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text=gettext_lazy("contact_overdue：father | mother；其他为 null")
+    )
 
     class Meta:
         model = Alert
@@ -108,7 +111,11 @@ class AlertSerializer(serializers.ModelSerializer):
             "escalated_at",
             "escalated_to",
             "message",
+            "parent",
         ]
+
+    def get_parent(self, alert: Alert) -> str | None:
+        return alert.parent or None
 
     def get_child(self, alert: Alert) -> str | None:
         return str(alert.child_id) if alert.child_id else None

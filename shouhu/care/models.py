@@ -22,6 +22,11 @@ class AlertKind(models.TextChoices):
     VISIT_OVERDUE = "visit_overdue", _("走访逾期")
     UNATTENDED = "unattended", _("无人监护")
     AGREEMENT_EXPIRED = "agreement_expired", _("委托监护协议到期")
+    AGREEMENT_MISSING = "agreement_missing", _("委托照料未签订监护协议")
+    AGREEMENT_EXPIRING = "agreement_expiring", _("委托监护协议即将到期")
+    PLAN_OVERDUE = "plan_overdue", _("一户一策措施逾期未完成")
+    CARE_UNCOVERED = "care_uncovered", _("关爱结对结束后无人结对")
+    ARCHIVE_DUE = "archive_due", _("已退出留守，建议归档")
     NO_DESIGNATED_WORKER = "no_designated_worker", _("村（居）未落实儿童主任")
     DEADLINE_BREACHED = "deadline_breached", _("处置环节超时")
     GUARDIAN_ADMONISHED = "guardian_admonished", _("监护人多次劝诫仍不改正")
@@ -45,6 +50,8 @@ class Alert(models.Model):
     )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在区域"))
     message = models.CharField(_("内容"), max_length=300)
+    # The migrant parent a `contact_overdue` alert is about (API.md: the weekly duty is each parent's).
+    parent = models.CharField(_("父/母"), max_length=6, blank=True)
     opened_at = models.DateTimeField(_("发出时间"), default=timezone.now, db_index=True)
     resolved_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
     resolution = models.CharField(_("解除方式"), max_length=10, blank=True)  # "auto" | "manual"
@@ -297,6 +304,8 @@ class Compliance(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     label = models.CharField(max_length=20)  # "2026-W10", "2026 spring"
+    # Weeks are counted per migrant parent ("father" | "mother"); a semester per child ("").
+    parent = models.CharField(max_length=6, blank=True, default="")
     met = models.BooleanField()
     count = models.PositiveIntegerField(default=0)
 
@@ -306,7 +315,7 @@ class Compliance(models.Model):
         ordering = ["child_id", "-period_start"]
         constraints = [
             models.UniqueConstraint(
-                fields=["child", "period", "period_start"], name="one_compliance_per_period"
+                fields=["child", "period", "period_start", "parent"], name="one_compliance_per_parent_period"
             )
         ]
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from shouhu.registry.rules import under_age
+
 WEEK_RULE = "城府办发〔2016〕153号 二(一)1：每周至少电话联系1次"
 SEMESTER_RULE = "城府办发〔2016〕153号 二(一)1：每学期至少见面交流1次"
 VISIT_RULE = "城府办发〔2016〕153号 二(一)2：定期走访、全面排查"
@@ -108,3 +110,77 @@ def contact_overdue(prev_week_contacts: int, this_week_contacts: int, on_file_be
 def admonitions_escalate(count_in_window: int, any_serious: bool, threshold: int) -> bool:
     """R2.3: repeated (≥ threshold within the window) or serious admonitions escalate to intervention (R7)."""
     return any_serious or count_in_window >= threshold
+
+
+# --- semester meetings with school breaks (R2.1; issue 12 part 3) -----------------------------------
+
+BREAK_POLICIES = ("previous", "next", "both", "none")
+
+
+@dataclass(frozen=True)
+class MeetingWindow:
+    """The days whose meetings count for `term`: the term itself, widened over the break after it
+    (`previous`: Spring Festival counts for the autumn term, summer for the spring term), the break
+    before it (`next`), both, or neither (`none`)."""
+
+    term: Term
+    start: date
+    end: date
+
+    @property
+    def ends_with_term(self) -> bool:
+        return self.end == self.term.end
+
+
+def meeting_windows(terms: list[Term], counts_for: str) -> list[MeetingWindow]:
+    """One window per term of a sorted calendar; the first and last terms keep their own edges where
+    the neighbouring term is not in the calendar."""
+    out: list[MeetingWindow] = []
+    for i, t in enumerate(terms):
+        start, end = t.start, t.end
+        if counts_for in ("next", "both") and i > 0:
+            start = terms[i - 1].end + timedelta(days=1)
+        if counts_for in ("previous", "both") and i + 1 < len(terms):
+            end = terms[i + 1].start - timedelta(days=1)
+        out.append(MeetingWindow(t, start, end))
+    return out
+
+
+def last_closed_window(windows: list[MeetingWindow], on: date) -> MeetingWindow | None:
+    """The window that ended most recently before `on`: its duty can no longer be met."""
+    closed = [w for w in windows if w.end < on]
+    return max(closed, key=lambda w: w.end) if closed else None
+
+
+def warning_window(windows: list[MeetingWindow], on: date, warning_days: int) -> MeetingWindow | None:
+    """The open window to warn about: one that closes with its term within `warning_days`. A window
+    that runs on over the following break gets no warning: a meeting in the break still counts."""
+    for w in windows:
+        if w.start <= on <= w.end and w.ends_with_term and on >= w.end - timedelta(days=warning_days):
+            return w
+    return None
+
+
+# --- which files the duties apply to (API.md /alerts/; issue 12 part 3) ----------------------------
+
+
+def visits_apply(
+    *, left_behind: bool, distress: bool, unattended: bool, birth: date, on: date, age_limit: int = 16
+) -> bool:
+    """Visits are due for a left-behind child, a 困境儿童 (under 18) and a child under 16 without a
+    guardian; not for a child of 16 or over, or whose parents are home (API.md)."""
+    if left_behind:
+        return True
+    if distress and under_age(birth, on, 18):
+        return True
+    return unattended and under_age(birth, on, age_limit)
+
+
+def agreement_missing(*, entrusted: bool, has_agreement: bool, on_since: date, on: date, days: int) -> bool:
+    """R1.4: a left-behind child in entrusted care with no agreement `days` after care began on file."""
+    return entrusted and not has_agreement and on_since + timedelta(days=days) <= on
+
+
+def agreement_expiring(valid_to: date | None, on: date, days: int) -> bool:
+    """R1.4: the latest agreement ends within `days` (still valid today)."""
+    return valid_to is not None and on <= valid_to <= on + timedelta(days=days)

@@ -10,15 +10,15 @@ role assignments active at `at`), so a past moment gives the same answer wheneve
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shouhu.care import notify, rules, selectors
+from shouhu.care import duties, notify, rules, selectors
 from shouhu.care.alerts import AlertSpec, _event, sync_alerts
 from shouhu.care.hooks import unattended_message
 from shouhu.care.models import Admonition, Alert, AlertKind, Compliance, ParentContact, Visit
@@ -26,19 +26,37 @@ from shouhu.care.services import admonition_message
 from shouhu.core.events import record_events
 from shouhu.core.models import Region
 from shouhu.core.policy import param
-from shouhu.registry.models import Agreement, Child
+from shouhu.registry.models import Child, FileState, Parent
 from shouhu.registry.rules import anniversary
 
-# A compliance row before it is stored: (child id, period, start, end, label, met, count).
-Row = tuple[Any, str, Any, Any, str, bool, int]
+# A compliance row before it is stored: (child id, period, start, end, label, parent, met, count).
+Row = tuple[Any, str, Any, Any, str, str, bool, int]
 
 
-def _children(at: datetime, villages: list[str] | None = None) -> list[tuple[Any, ...]]:
-    qs = Child.objects.filter(created_at__lte=at)
+class Kid(NamedTuple):
+    """One active file as the scan reads it (one query for the county)."""
+
+    id: Any
+    name: str
+    village: str
+    lb: bool
+    key_target: bool
+    rating: str
+    created: datetime
+    care: str
+    birth: date
+    lb_since: date | None
+    distress: list[str]
+
+
+def _children(at: datetime, villages: list[str] | None = None) -> list[Kid]:
+    """Active files only (API.md: archived files raise no alerts)."""
+    qs = Child.objects.filter(created_at__lte=at, state=FileState.ACTIVE)
     if villages is not None:
         qs = qs.filter(village_id__in=villages)
-    return list(
-        qs.values_list(
+    return [
+        Kid(*row)
+        for row in qs.values_list(
             "id",
             "name",
             "village_id",
@@ -48,8 +66,10 @@ def _children(at: datetime, villages: list[str] | None = None) -> list[tuple[Any
             "created_at",
             "care_arrangement",
             "birth_date",
+            "lb_since",
+            "distress_categories",
         ).order_by()
-    )
+    ]
 
 
 @transaction.atomic
@@ -73,29 +93,45 @@ def compute(
     prev_week = rules.local_midnight(ws - timedelta(days=7), tz)
     children = _children(at, villages)
     # Messages translated once, formatted per child (gettext per row costs seconds at 100,000 children).
-    msg_contact = _("%(name)s：上周（%(w)s）至今父母未与孩子电话、视频或见面联系")
-    msg_meeting = _("%(name)s：本学期（%(t)s）父母尚未与孩子见面")
+    msg_contact = _("%(name)s：上周（%(w)s）至今%(p)s未与孩子电话、视频或见面联系")
+    msg_meeting = _("%(name)s：%(t)s学期（含其后假期）父母尚未与孩子见面")
     msg_visit = _("%(name)s：应于 %(d)s 前走访（每 %(n)d 天），已逾期")
-    msg_agreement = _("%(name)s：委托监护协议已到期，请指导父母续签或重新确定受委托监护人")
     msg_village = _("%(v)s：村（居）委会尚未落实儿童主任（专兼职工作者）")
     by_child = {"child__village_id__in": villages} if villages is not None else {}
     summary: dict[str, Any] = {"children": len(children)}
     wanted: dict[str, list[AlertSpec]] = defaultdict(list)
 
-    def spec(cid: Any, village: str, message: str, assignee: int | None = None) -> AlertSpec:
+    def spec(
+        kid: Kid, message: str, assignee: int | None = None, key: str = "", parent: str = ""
+    ) -> AlertSpec:
         return AlertSpec(
-            key=f"child:{cid}",
-            region_id=village,
+            key=key or f"child:{kid.id}",
+            region_id=kid.village,
             message=message[:300],
-            child_id=cid,
-            assignee_id=assignee if assignee is not None else selectors.assignee_for(village, workers, sups),
+            child_id=kid.id,
+            assignee_id=assignee
+            if assignee is not None
+            else selectors.assignee_for(kid.village, workers, sups),
+            parent=parent,
         )
 
-    # --- weekly contact (R2.1, R2.4: every channel and facilitator counts) --------------------------
+    # --- weekly contact, per migrant parent (R2.1, R2.4: every channel and facilitator counts) ------
+    lb_kids = {k.id: k for k in children if k.lb}
+    week_from, week_to = ws - timedelta(days=7), ws - timedelta(days=1)
+    migrants = [
+        (cid, rel, since)
+        for cid, rel, since in Parent.objects.filter(
+            child__state=FileState.ACTIVE, child__lb_status=True, away_for_work=True, deceased=False
+        )
+        .filter(Q(away_since__isnull=True) | Q(away_since__lte=week_from))
+        .values_list("child_id", "relation", "away_since")
+        .order_by()
+        if cid in lb_kids
+    ]
     counts = {
-        r["child_id"]: (r["prev"], r["this"])
+        (r["child_id"], r["parent"]): (r["prev"], r["this"])
         for r in ParentContact.objects.filter(occurred_at__gte=prev_week, occurred_at__lte=at, **by_child)
-        .values("child_id")
+        .values("child_id", "parent")
         .annotate(
             prev=Count("id", filter=Q(occurred_at__lt=this_week)),
             this=Count("id", filter=Q(occurred_at__gte=this_week)),
@@ -104,55 +140,73 @@ def compute(
     }
     prev_label = rules.week_label(ws - timedelta(days=7))
     week_rows: list[Row] = []
-    week_from, week_to = ws - timedelta(days=7), ws - timedelta(days=1)
-    for cid, name, village, lb, _kt, _rating, created, _care, _birth in children:
-        if not lb:
-            continue
-        prev_n, this_n = counts.get(cid, (0, 0))
-        on_file = created <= prev_week
+    parent_label = {"father": _("父亲"), "mother": _("母亲")}
+    for cid, rel, _since in migrants:
+        kid = lb_kids[cid]
+        prev_n, this_n = counts.get((cid, rel), (0, 0))
+        on_file = kid.created <= prev_week
         if on_file:
-            week_rows.append((cid, "week", week_from, week_to, prev_label, prev_n > 0, prev_n))
+            week_rows.append((cid, "week", week_from, week_to, prev_label, rel, prev_n > 0, prev_n))
         if rules.contact_overdue(prev_n, this_n, on_file):
             wanted[AlertKind.CONTACT_OVERDUE].append(
                 spec(
-                    cid,
-                    village,
-                    msg_contact % {"name": name, "w": prev_label},
+                    kid,
+                    msg_contact % {"name": kid.name, "w": prev_label, "p": parent_label[rel]},
+                    key=f"child:{cid}:{rel}",
+                    parent=rel,
                 )
             )
 
-    # --- semester meeting (R2.1) --------------------------------------------------------------------
-    term, in_term = rules.reference_term(selectors.terms_around(today), today)
+    # --- semester meeting, a break counting as policy says (R2.1) -----------------------------------
+    windows = rules.meeting_windows(selectors.terms_around(today), str(param("meeting_break_counts_for")))
+    warn = int(param("meeting_warning_days"))
     sem_rows: list[Row] = []
-    if term is not None:
-        t_start = rules.local_midnight(term.start, tz)
-        t_end = min(rules.local_midnight(term.end + timedelta(days=1), tz), at)
-        met = {
+    closed = rules.last_closed_window(windows, today)
+    current = rules.warning_window(windows, today, warn)
+
+    def met_in(w: rules.MeetingWindow) -> dict[Any, int]:
+        w_start = rules.local_midnight(w.start, tz)
+        w_end = min(rules.local_midnight(w.end + timedelta(days=1), tz), at)
+        return {
             r["child_id"]: r["n"]
             for r in ParentContact.objects.filter(
-                channel="in_person", occurred_at__gte=t_start, occurred_at__lte=t_end, **by_child
+                channel="in_person", occurred_at__gte=w_start, occurred_at__lt=w_end, **by_child
             )
             .values("child_id")
             .annotate(n=Count("id"))
             .order_by()
         }
-        warn = int(param("meeting_warning_days"))
-        for cid, name, village, lb, _kt, _rating, created, _care, _birth in children:
-            if not lb or created > t_start + timedelta(days=30):
-                continue  # on file for (almost) the whole semester, else the duty is not yet measurable
-            n = met.get(cid, 0)
-            if not in_term:
-                sem_rows.append((cid, "semester", term.start, term.end, term.label, n > 0, n))
-            if rules.meeting_overdue(term, in_term, today, n > 0, warn):
-                wanted[AlertKind.MEETING_OVERDUE].append(
-                    spec(
-                        cid,
-                        village,
-                        msg_meeting % {"name": name, "t": term.label},
-                    )
-                )
 
-    # --- visits due (R3.1, R3.2) -------------------------------------------------------------------
+    def measurable(kid: Kid, w: rules.MeetingWindow) -> bool:
+        # on file (and left-behind) for (almost) the whole term, else the duty is not yet measurable
+        start = rules.local_midnight(w.term.start, tz)
+        since = rules.local_midnight(kid.lb_since, tz) if kid.lb_since else kid.created
+        return kid.created <= start + timedelta(days=30) and since <= start + timedelta(days=30)
+
+    overdue: dict[Any, rules.MeetingWindow] = {}
+    if closed is not None:
+        met = met_in(closed)
+        for kid in lb_kids.values():
+            if not measurable(kid, closed):
+                continue
+            n = met.get(kid.id, 0)
+            sem_rows.append(
+                (kid.id, "semester", closed.term.start, closed.term.end, closed.term.label, "", n > 0, n)
+            )
+            if n == 0:
+                overdue[kid.id] = closed
+    if current is not None:
+        met = met_in(current)
+        for kid in lb_kids.values():
+            if kid.id not in overdue and measurable(kid, current) and not met.get(kid.id):
+                overdue[kid.id] = current
+    for cid, w in overdue.items():
+        kid = lb_kids[cid]
+        wanted[AlertKind.MEETING_OVERDUE].append(
+            spec(kid, msg_meeting % {"name": kid.name, "t": w.term.label})
+        )
+
+    # --- visits due, for the files they apply to (R3.1, R3.2; API.md) -------------------------------
     last = dict(
         Visit.objects.filter(occurred_at__lte=at, **by_child)
         .values("child_id")
@@ -161,45 +215,34 @@ def compute(
         .order_by()
     )
     intervals, kt_days = param("visit_interval_days"), param("visit_interval_key_target_days")
-    for cid, name, village, _lb, key_target, rating, created, _care, _birth in children:
-        interval = rules.visit_interval(rating, key_target, intervals, kt_days)
-        lv = last.get(cid)
+    limit = int(param("left_behind_age_limit"))
+    for kid in children:
+        if not rules.visits_apply(
+            left_behind=kid.lb,
+            distress=bool(kid.distress),
+            unattended=kid.care == "unattended",
+            birth=kid.birth,
+            on=today,
+            age_limit=limit,
+        ):
+            continue
+        interval = rules.visit_interval(kid.rating, kid.key_target, intervals, kt_days)
+        lv = last.get(kid.id)
         due = rules.next_visit_due(
-            timezone.localdate(lv, tz) if lv else None, timezone.localdate(created, tz), interval
+            timezone.localdate(lv, tz) if lv else None, timezone.localdate(kid.created, tz), interval
         )
         if due < today:
             wanted[AlertKind.VISIT_OVERDUE].append(
-                spec(
-                    cid,
-                    village,
-                    msg_visit % {"name": name, "d": due.isoformat(), "n": interval},
-                )
+                spec(kid, msg_visit % {"name": kid.name, "d": due.isoformat(), "n": interval})
             )
 
     # --- unattended (R2.2; the file's hook raised it at once, the scan keeps it true: age-outs) ------
-    limit = int(param("left_behind_age_limit"))
-    for cid, name, village, *_r, care, birth in children:
-        if care == "unattended" and today <= anniversary(birth, limit):
-            wanted[AlertKind.UNATTENDED].append(spec(cid, village, unattended_message(name)))
+    for kid in children:
+        if kid.care == "unattended" and today <= anniversary(kid.birth, limit):
+            wanted[AlertKind.UNATTENDED].append(spec(kid, unattended_message(kid.name)))
 
-    # --- agreements expired (R1.4) -------------------------------------------------------------------
-    expired = set(
-        Agreement.objects.filter(valid_from__lte=today, created_at__lte=at, **by_child)
-        .values("child_id")
-        .annotate(m=Max("valid_to"))
-        .filter(m__lt=today)
-        .values_list("child_id", flat=True)
-        .order_by()
-    )
-    for cid, name, village, lb, *_r in children:
-        if lb and cid in expired:
-            wanted[AlertKind.AGREEMENT_EXPIRED].append(
-                spec(
-                    cid,
-                    village,
-                    msg_agreement % {"name": name},
-                )
-            )
+    # --- agreements, household plans, coverage, files to archive (R1.4, R1.5, R3.3, R1.11) ----------
+    duties.compute(at, children, wanted, spec, by_child)
 
     # --- repeated admonitions (R2.3) ---------------------------------------------------------------
     window = at - timedelta(days=int(param("admonition_window_days")))
@@ -211,11 +254,11 @@ def compute(
         .annotate(n=Count("id"), serious=Count("id", filter=Q(serious=True)))
         .order_by()
     }
-    for cid, name, village, *_r in children:
-        r = adm.get(cid)
+    for kid in children:
+        r = adm.get(kid.id)
         if r and rules.admonitions_escalate(r["n"], r["serious"] > 0, threshold):
             wanted[AlertKind.GUARDIAN_ADMONISHED].append(
-                spec(cid, village, admonition_message(name, r["n"]), assignee=sups.get(village[:9]))
+                spec(kid, admonition_message(kid.name, r["n"]), assignee=sups.get(kid.village[:9]))
             )
 
     # --- villages without a designated worker (R3.4) -------------------------------------------------
@@ -253,6 +296,11 @@ def apply(
         AlertKind.VISIT_OVERDUE,
         AlertKind.UNATTENDED,
         AlertKind.AGREEMENT_EXPIRED,
+        AlertKind.AGREEMENT_MISSING,
+        AlertKind.AGREEMENT_EXPIRING,
+        AlertKind.PLAN_OVERDUE,
+        AlertKind.CARE_UNCOVERED,
+        AlertKind.ARCHIVE_DUE,
         AlertKind.GUARDIAN_ADMONISHED,
         AlertKind.NO_DESIGNATED_WORKER,
     ):
@@ -276,14 +324,14 @@ def save_compliance(rows: list[Row]) -> int:
     daily scan rewrites nothing that has not changed."""
     changed: list[Compliance] = []
     periods = {(r[1], r[2]) for r in rows}
-    stored: dict[tuple[Any, str, Any], tuple[bool, int]] = {}
+    stored: dict[tuple[Any, str, Any, str], tuple[bool, int]] = {}
     for period, start in periods:
-        for cid, met, count in Compliance.objects.filter(period=period, period_start=start).values_list(
-            "child_id", "met", "count"
-        ):
-            stored[(cid, period, start)] = (met, count)
-    for cid, period, start, end, label, met, count in rows:
-        if stored.get((cid, period, start)) != (met, count):
+        for cid, parent, met, count in Compliance.objects.filter(
+            period=period, period_start=start
+        ).values_list("child_id", "parent", "met", "count"):
+            stored[(cid, period, start, parent)] = (met, count)
+    for cid, period, start, end, label, parent, met, count in rows:
+        if stored.get((cid, period, start, parent)) != (met, count):
             changed.append(
                 Compliance(
                     child_id=cid,
@@ -291,6 +339,7 @@ def save_compliance(rows: list[Row]) -> int:
                     period_start=start,
                     period_end=end,
                     label=label,
+                    parent=parent,
                     met=met,
                     count=count,
                 )
@@ -299,7 +348,7 @@ def save_compliance(rows: list[Row]) -> int:
         changed,
         batch_size=5000,
         update_conflicts=True,
-        unique_fields=["child", "period", "period_start"],
+        unique_fields=["child", "period", "period_start", "parent"],
         update_fields=["met", "count", "period_end", "label"],
     )
     return len(changed)

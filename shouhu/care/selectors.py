@@ -76,10 +76,10 @@ def assignee_for(village: str, workers: dict[str, int], sups: dict[str, int]) ->
 def terms_around(on: date) -> list[rules.Term]:
     overrides = {
         (s.year, s.term): (s.starts_on, s.ends_on)
-        for s in Semester.objects.filter(year__gte=on.year - 2, year__lte=on.year + 1)
+        for s in Semester.objects.filter(year__gte=on.year - 2, year__lte=on.year + 2)
     }
     return rules.calendar(
-        range(on.year - 2, on.year + 1), param("semester_spring"), param("semester_autumn"), overrides
+        range(on.year - 2, on.year + 2), param("semester_spring"), param("semester_autumn"), overrides
     )
 
 
@@ -172,8 +172,9 @@ def today_list(user: Any, at: datetime | None = None, limit: int = 200) -> dict[
     today = timezone.localdate(at)
     tz = timezone.get_current_timezone()
     ws = rules.local_midnight(rules.week_start(today), tz)
-    children = restrict(Child.objects.all(), user, "care.record")
+    children = restrict(Child.objects.filter(state="active"), user, "care.record")
     intervals, kt_days = param("visit_interval_days"), param("visit_interval_key_target_days")
+    limit_age = int(param("left_behind_age_limit"))
     rows = list(
         children.annotate(
             last_visit=Max("visits__occurred_at", filter=Q(visits__occurred_at__lte=at)),
@@ -193,12 +194,24 @@ def today_list(user: Any, at: datetime | None = None, limit: int = 200) -> dict[
             "created_at",
             "last_visit",
             "contacted",
+            "care_arrangement",
+            "birth_date",
+            "distress_categories",
         )
         .order_by("village_id", "name_pinyin")[:5000]
     )
     visits_due: list[dict[str, Any]] = []
     no_contact: list[dict[str, Any]] = []
     for values in rows:
+        if not rules.visits_apply(  # the same files the scan alerts about (API.md)
+            left_behind=values["lb_status"],
+            distress=bool(values["distress_categories"]),
+            unattended=values["care_arrangement"] == "unattended",
+            birth=values["birth_date"],
+            on=today,
+            age_limit=limit_age,
+        ):
+            continue
         interval = rules.visit_interval(
             values["guardianship_rating"], values["key_target"], intervals, kt_days
         )
@@ -221,6 +234,55 @@ def today_list(user: Any, at: datetime | None = None, limit: int = 200) -> dict[
     }
 
 
+def visit_figures(children: QuerySet[Child], at: datetime) -> dict[str, dict[str, int]]:
+    """The one count of visits per village (issue 12 part 6): the villages page's coverage and the
+    ledger's completeness both read it, so they count the same children the same way.
+
+    - `children`: active files (archived files are off the ledger);
+    - `due`: those visits apply to (left-behind, 困境儿童 under 18, unattended under 16; API.md);
+    - `visited`: of `due`, visited within their interval (a visit that happened, not a file too new to
+      be due);
+    - `never_visited`: active files with no visit at all.
+    """
+    today = timezone.localdate(at)
+    intervals, kt_days = param("visit_interval_days"), param("visit_interval_key_target_days")
+    limit = int(param("left_behind_age_limit"))
+    rows = (
+        children.filter(state="active")
+        .order_by()
+        .annotate(last_visit=Max("visits__occurred_at", filter=Q(visits__occurred_at__lte=at)))
+        .values_list(
+            "village_id",
+            "lb_status",
+            "key_target",
+            "guardianship_rating",
+            "care_arrangement",
+            "birth_date",
+            "distress_categories",
+            "last_visit",
+        )
+    )
+    out: dict[str, dict[str, int]] = {}
+    for village, lb, kt, rating, care, birth, distress, last in rows.iterator(chunk_size=5000):
+        f = out.setdefault(village, {"children": 0, "due": 0, "visited": 0, "never_visited": 0})
+        f["children"] += 1
+        f["never_visited"] += int(last is None)
+        if not rules.visits_apply(
+            left_behind=lb,
+            distress=bool(distress),
+            unattended=care == "unattended",
+            birth=birth,
+            on=today,
+            age_limit=limit,
+        ):
+            continue
+        f["due"] += 1
+        interval = rules.visit_interval(rating, kt, intervals, kt_days)
+        if last is not None and timezone.localdate(last) + timedelta(days=interval) >= today:
+            f["visited"] += 1
+    return out
+
+
 def village_summary(user: Any, at: datetime | None = None) -> list[dict[str, Any]]:
     """Per village in the user's scope (R3.3, R3.4): children, contact compliance this week, visits
     within their interval, children nobody is assigned to, the designated worker. Constant queries."""
@@ -239,13 +301,10 @@ def village_summary(user: Any, at: datetime | None = None) -> list[dict[str, Any
     from shouhu.core.models import User
 
     names = {u.pk: str(u) for u in User.objects.filter(pk__in=set(workers.values()))}
-    intervals, kt_days = param("visit_interval_days"), param("visit_interval_key_target_days")
+    scope = restrict(Child.objects.filter(state="active"), user, "care.supervise")
+    visits = visit_figures(scope, at)
     rows = (
-        restrict(Child.objects.all(), user, "care.supervise")
-        .annotate(
-            last_visit=Max("visits__occurred_at", filter=Q(visits__occurred_at__lte=at)),
-        )
-        .annotate(
+        scope.annotate(
             contacted=Exists(
                 ParentContact.objects.filter(child=OuterRef("pk"), occurred_at__gte=ws, occurred_at__lte=at)
             ),
@@ -255,41 +314,35 @@ def village_summary(user: Any, at: datetime | None = None) -> list[dict[str, Any
                 )
             ),
         )
-        .values(
-            "village_id",
-            "lb_status",
-            "key_target",
-            "guardianship_rating",
-            "created_at",
-            "last_visit",
-            "contacted",
-            "covered",
-        )
+        .order_by()
+        .values("village_id", "lb_status", "contacted", "covered")
     )
     stats: dict[str, dict[str, int]] = {}
+    empty = {
+        "children": 0,
+        "lb": 0,
+        "contacted": 0,
+        "due": 0,
+        "visited": 0,
+        "never_visited": 0,
+        "unassigned": 0,
+    }
     for r in rows.iterator(chunk_size=5000):
-        s = stats.setdefault(
-            r["village_id"], {"children": 0, "lb": 0, "contacted": 0, "visited": 0, "unassigned": 0}
-        )
-        s["children"] += 1
+        s = stats.setdefault(r["village_id"], {**empty, **visits.get(r["village_id"], {})})
         if r["lb_status"]:
             s["lb"] += 1
             s["contacted"] += int(r["contacted"])
-        interval = rules.visit_interval(r["guardianship_rating"], r["key_target"], intervals, kt_days)
-        last = timezone.localdate(r["last_visit"]) if r["last_visit"] else None
-        if rules.next_visit_due(last, timezone.localdate(r["created_at"]), interval) >= today:
-            s["visited"] += 1
         s["unassigned"] += int(not r["covered"])
     out = []
     for v in villages:
-        s = stats.get(v.code, {"children": 0, "lb": 0, "contacted": 0, "visited": 0, "unassigned": 0})
+        s = stats.get(v.code, dict(empty))
         out.append(
             {
                 "village": v,
                 "worker": names.get(workers.get(v.code, 0), ""),
                 **s,
                 "contact_rate": round(100 * s["contacted"] / s["lb"]) if s["lb"] else None,
-                "visit_rate": round(100 * s["visited"] / s["children"]) if s["children"] else None,
+                "visit_rate": round(100 * s["visited"] / s["due"]) if s["due"] else None,
             }
         )
     return out

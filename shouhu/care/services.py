@@ -81,6 +81,8 @@ def _require(actor: User, child: Child, allowed: bool) -> None:
         raise OutOfScope()
     if not allowed:
         raise PermissionDenied(_("您可以查看该儿童的记录，但无权录入。"))
+    if child.state != "active":  # API.md: archived files are read-only until reactivated
+        raise ValidationError({"state": [_("该档案已归档，只能查看；请先恢复档案再登记。")]})
 
 
 def _when(value: Any, field: str, now: datetime, errors: dict[str, list[str]]) -> datetime | None:
@@ -213,6 +215,8 @@ def visit_log(
             )
         ]
     )
+    if living_alone:  # the visit's own clock first: the file edit below then starts no second one
+        _report_duty(actor, child, visit, when)
     changes: dict[str, Any] = {}
     if rating and rating != child.guardianship_rating:
         changes["guardianship_rating"] = rating
@@ -223,8 +227,6 @@ def visit_log(
         registry_services.child_update(
             actor=actor, child_id=child.pk, data=changes, version=fresh.version, today=timezone.localdate(now)
         )
-    if living_alone:
-        _report_duty(actor, child, visit, when)
     alert = None
     if living_alone:
         alert = Alert.objects.filter(
@@ -238,24 +240,9 @@ def _report_duty(actor: User, child: Child, visit: Visit, when: datetime) -> Non
     """R5.3: a visit that finds a child living alone starts the mandatory-report clock for the visitor's
     unit (the village committee when the visitor belongs to none); a report not made within the limit
     becomes an accountability record (protection scan)."""
-    from shouhu.core.models import Organisation, OrganisationKind
-    from shouhu.protection.services import finding_record
+    from shouhu.care.hooks import report_duty_starts
 
-    unit = (
-        actor.organisation
-        or Organisation.objects.filter(
-            region_id=child.village_id, kind=OrganisationKind.VILLAGE_COMMITTEE
-        ).first()
-    )
-    if unit is not None:
-        finding_record(
-            unit=unit,
-            child=child,
-            source="visit",
-            situations=["living_alone"],
-            found_at=when,
-            source_ref=str(visit.pk),
-        )
+    report_duty_starts(child=child, actor=actor, source="visit", found_at=when, ref=str(visit.pk))
 
 
 @transaction.atomic

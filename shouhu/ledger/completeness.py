@@ -62,9 +62,17 @@ def _visit_model() -> Any:
     return Visit
 
 
+def _visit_figures(qs: QuerySet[Child]) -> dict[str, dict[str, int]]:
+    from django.utils import timezone
+
+    from shouhu.care.selectors import visit_figures
+
+    return visit_figures(qs, timezone.now())
+
+
 def figures(user: User, *, region: Region | None = None) -> list[Figures]:
     """Townships (each with its villages) in the user's view, with their figures."""
-    qs: QuerySet[Child] = restrict(Child.objects.all(), user, "ledger.import")
+    qs: QuerySet[Child] = restrict(Child.objects.filter(state="active"), user, "ledger.import")
     if region is not None:
         qs = qs.filter(prefix_q("village__pk", (region.prefix,)))
     has_father = Exists(Parent.objects.filter(child=OuterRef("pk"), relation="father"))
@@ -84,9 +92,9 @@ def figures(user: User, *, region: Region | None = None) -> list[Figures]:
     }
     annotated = qs.order_by().annotate(hf=has_father, hm=has_mother, hg=has_guardian)
     visit = _visit_model()
-    if visit is not None:
-        annotated = annotated.annotate(hv=Exists(visit.objects.filter(child=OuterRef("pk"))))
-        aggs["no_visit"] = Count("pk", filter=Q(hv=False))
+    # Never visited: the care module's one count (`care.selectors.visit_figures`), which the villages
+    # page's coverage also reads — the two pages count the same children the same way (issue 12 part 6).
+    visits = _visit_figures(qs) if visit is not None else {}
     # The plugin types `.values()` as a TypedDict of the named fields only; the `**aggs` keys are dynamic.
     rows: list[dict[str, Any]] = [dict(r) for r in annotated.values("village_id").annotate(**aggs)]
     invalid: dict[str, int] = defaultdict(int)
@@ -116,7 +124,7 @@ def figures(user: User, *, region: Region | None = None) -> list[Figures]:
             missing_fields=r["missing_fields"],
             invalid_ids=invalid.get(v.code, 0),
             no_guardian=r["no_guardian"],
-            no_visit=r.get("no_visit") if visit is not None else None,
+            no_visit=visits.get(v.code, {}).get("never_visited", 0) if visit is not None else None,
         )
         t = v.parent
         assert t is not None

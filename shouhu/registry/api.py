@@ -30,11 +30,13 @@ from shouhu.core.api import Conflict
 from shouhu.core.identity import mask_id_number, mask_phone
 from shouhu.core.jurisdiction import acting_user, client_ip
 from shouhu.registry import rules, selectors, services
+from shouhu.registry.api_lifecycle import LifecycleActions
 from shouhu.registry.duplicates import charge_identifier_search
 from shouhu.registry.fields import CARE, full_id_numbers, full_phones, groups_for, groups_of, shows
 from shouhu.registry.models import (
     CareArrangement,
     Child,
+    FileState,
     Grandparent,
     Guardian,
     Health,
@@ -55,6 +57,7 @@ _PARENT_DEFAULTS: dict[str, Any] = {
     "phone": "",
     "away_for_work": False,
     "away_since": None,
+    "returned_on": None,
     "work_province": "",
     "work_city": "",
     "abroad": False,
@@ -75,6 +78,9 @@ class ParentSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
     away_for_work = serializers.BooleanField(required=False)
     away_since = serializers.DateField(required=False, allow_null=True)
+    returned_on = serializers.DateField(
+        required=False, allow_null=True, help_text=gettext_lazy("返乡（不再外出）日期")
+    )
     work_province = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -149,6 +155,10 @@ class ChildSerializer(serializers.Serializer):
 
     id = serializers.CharField(read_only=True, help_text=gettext_lazy("不透明标识"))
     version = serializers.IntegerField(read_only=True, help_text=gettext_lazy("修改时原样提交；过期返回 409"))
+    state = serializers.ChoiceField(choices=FileState.choices, read_only=True)
+    archived_reason = serializers.CharField(read_only=True, help_text=gettext_lazy("归档原因；在册时为空"))
+    archived_on = serializers.DateField(read_only=True, allow_null=True)
+    merged_into = serializers.CharField(source="merged_into_id", read_only=True, allow_null=True)
     name = serializers.CharField(max_length=50)
     sex = serializers.ChoiceField(choices=Sex.choices, required=False)
     birth_date = serializers.DateField()
@@ -224,7 +234,7 @@ class ChildSerializer(serializers.Serializer):
         # the cache lives there; the stubs type `context` as a read-only Mapping.
         cache = self.context.setdefault("_decisions", {})  # type: ignore[attr-defined]
         if child.pk not in cache:
-            cache[child.pk] = services.evaluate(child, as_of, list(child.parents.all()))
+            cache[child.pk] = services.evaluate_at(child, as_of, list(child.parents.all()))
         return cache[child.pk]
 
     @extend_schema_field(LeftBehindSerializer)
@@ -357,6 +367,10 @@ class ChildFilterSet(filters.FilterSet):
     rating = filters.ChoiceFilter(choices=[*Rating.choices, ("none", gettext_lazy("尚未评估"))])
     schooling = filters.ChoiceFilter(choices=Schooling.choices)
     age_band = filters.ChoiceFilter(choices=[(b[0], b[0]) for b in rules.AGE_BANDS])
+    state = filters.ChoiceFilter(
+        choices=[*FileState.choices, ("all", gettext_lazy("全部"))],
+        help_text=gettext_lazy("active（默认）| archived | all"),
+    )
 
     class Meta:
         model = Child
@@ -372,6 +386,7 @@ class ChildFilterSet(filters.FilterSet):
             rating=cd.get("rating") or "",
             schooling=cd.get("schooling") or "",
             age_band=cd.get("age_band") or "",
+            state=cd.get("state") or FileState.ACTIVE,
         )
 
     def filter_queryset(self, queryset: QuerySet[Child]) -> QuerySet[Child]:
@@ -418,7 +433,7 @@ def _parse_as_of(request: Request) -> date | None:
         summary="部分修改儿童档案（须提交 version）", responses={200: ChildSerializer}
     ),
 )
-class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ChildViewSet(LifecycleActions, mixins.ListModelMixin, viewsets.GenericViewSet):
     """`/api/v1/children/`: scoped list and file; writes through `services.child_create/child_update`."""
 
     shouhu_access = "scoped"
@@ -428,6 +443,7 @@ class ChildViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         "create": "child.create",
         "update": "child.edit",
         "partial_update": "child.edit",
+        **LifecycleActions.capabilities,
     }
     serializer_class = ChildSerializer
     filterset_class = ChildFilterSet

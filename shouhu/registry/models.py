@@ -60,6 +60,21 @@ class LeftBehindType(models.TextChoices):
     ONE_AWAY_OTHER_INCAPABLE = "one_away_other_incapable", _("一方外出务工另一方无监护能力")
 
 
+class FileState(models.TextChoices):
+    """The file's lifecycle (R1.11, API.md `state`): archived files leave lists and raise no alerts."""
+
+    ACTIVE = "active", _("在册")
+    ARCHIVED = "archived", _("已归档")
+
+
+class ArchiveReason(models.TextChoices):
+    MOVED_AWAY = "moved_away", _("迁出")
+    DECEASED = "deceased", _("死亡")
+    AGED_OUT = "aged_out", _("年龄超出（年满16周岁，困境儿童年满18周岁）")
+    DUPLICATE = "duplicate", _("重复档案")
+    OTHER = "other", _("其他（如父母返乡后不再关注）")
+
+
 class ChildQuerySet(RestrictedQuerySet["Child"]):
     """`Child.objects.restrict(user, "child.view")` is the only way a user reaches children (R11.1)."""
 
@@ -162,6 +177,19 @@ class Child(models.Model):
     notes = models.TextField(_("备注"), blank=True)
     is_provisional = models.BooleanField(_("临时档案"), default=False)
 
+    # The file's lifecycle (R1.11): written only by registry/lifecycle.py.
+    state = models.CharField(
+        _("档案状态"), max_length=10, choices=FileState.choices, default=FileState.ACTIVE, db_index=True
+    )
+    archived_reason = models.CharField(
+        _("归档原因"), max_length=12, choices=ArchiveReason.choices, blank=True
+    )
+    archived_on = models.DateField(_("归档日期"), null=True, blank=True)
+    archive_note = models.CharField(_("归档说明"), max_length=300, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_files"
+    )
+
     # Derived snapshot (R1.6) — written only by services.refresh_status.
     lb_status = models.BooleanField(_("农村留守儿童"), default=False, db_index=True)
     lb_type = models.CharField(_("留守类型"), max_length=32, choices=LeftBehindType.choices, blank=True)
@@ -207,6 +235,7 @@ class Parent(models.Model):
     phone_index = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
     away_for_work = models.BooleanField(_("外出务工"), default=False)
     away_since = models.DateField(_("外出时间"), null=True, blank=True)
+    returned_on = models.DateField(_("返乡时间"), null=True, blank=True)
     work_province = models.CharField(
         _("务工省份"), max_length=2, blank=True, help_text=_("GB/T 2260 省级代码")
     )
@@ -343,3 +372,29 @@ class StatusPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child_id} {self.left_behind} {self.start}–{self.end or ''}"
+
+
+class ParentFact(models.Model):
+    """A dated fact about a parent (R1.11, DESIGN principle 9): from `on`, the parent is away for work
+    or not, has guardianship capacity or not, is deceased or not. What the file said on a past date is
+    read from these (the latest fact on or before it), never from today's columns."""
+
+    class Kind(models.TextChoices):
+        AWAY = "away", _("外出务工")
+        CAPACITY = "capacity", _("有监护能力")
+        DECEASED = "deceased", _("已去世")
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="parent_facts")
+    relation = models.CharField(_("关系"), max_length=6, choices=Parent.Relation.choices)
+    kind = models.CharField(_("事实"), max_length=10, choices=Kind.choices)
+    value = models.BooleanField()
+    on = models.DateField(_("日期"))
+    note = models.CharField(max_length=100, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["child_id", "relation", "kind", "on", "id"]
+        indexes = [models.Index(fields=["child", "on"], name="parent_fact_child_on")]
+
+    def __str__(self) -> str:
+        return f"{self.child_id} {self.relation} {self.kind}={self.value} {self.on}"

@@ -132,6 +132,7 @@ class ChildFilters:
     schooling: str = ""
     age_band: str = ""
     school: int | None = None
+    state: str = "active"  # "active" | "archived" | "all" (API.md: archived files leave lists)
 
 
 # A filter on a field of a group narrows the list to the children whose group the reader holds: a
@@ -155,6 +156,8 @@ def search_children(user: Any, f: ChildFilters, *, today: date | None = None) ->
     """The children list (web and API): scope first, then search and filters; one query per page."""
     today = today or timezone.localdate()
     qs = visible_children(user)
+    if f.state != "all":
+        qs = qs.filter(state=f.state or "active")
     if f.region:
         region = Region.objects.filter(code=f.region).first()
         qs = qs.filter(village__pk__startswith=region.prefix) if region else qs.none()
@@ -179,8 +182,13 @@ def search_children(user: Any, f: ChildFilters, *, today: date | None = None) ->
 
 
 def events_of(child: Child, limit: int = 200) -> list[Event]:
-    """The child's events, newest first, before filtering by reader (`timeline.timeline_for`)."""
-    return list(Event.objects.filter(child_id=str(child.pk)).select_related("actor").order_by("-seq")[:limit])
+    """The child's events, newest first, before filtering by reader (`timeline.timeline_for`); a merged
+    file's timeline includes the events of the duplicates folded into it (R1.11: the history travels)."""
+    ids = [
+        str(child.pk),
+        *(str(pk) for pk in Child.objects.filter(merged_into=child).values_list("pk", flat=True)),
+    ]
+    return list(Event.objects.filter(child_id__in=ids).select_related("actor").order_by("-seq")[:limit])
 
 
 def regions_for_filter(user: Any, action: str = "child.view") -> QuerySet[Region]:

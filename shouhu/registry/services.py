@@ -6,7 +6,7 @@ follow whatever the entry point.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from shouhu.core.identity import mask_id_number, mask_phone
 from shouhu.core.models import Region, User
 from shouhu.core.pinyin import name_pinyin
 from shouhu.core.policy import param
+from shouhu.registry import facts as dated
 from shouhu.registry import rules
 from shouhu.registry.duplicates import (  # noqa: F401 (re-exported: callers catch services.DuplicateChild)
     DuplicateChild,
@@ -32,7 +33,16 @@ from shouhu.registry.duplicates import (  # noqa: F401 (re-exported: callers cat
     similar_names,
 )
 from shouhu.registry.family_validation import grandparent_recorded, validate_guardian
-from shouhu.registry.models import Child, Grandparent, Guardian, Parent, Sex, StatusPeriod
+from shouhu.registry.models import (
+    Child,
+    FileState,
+    Grandparent,
+    Guardian,
+    Parent,
+    ParentFact,
+    Sex,
+    StatusPeriod,
+)
 from shouhu.registry.validation import clean_name, validate_child
 
 CHILD_FIELDS = [
@@ -64,6 +74,7 @@ PARENT_FIELDS = [
     "birth_date",
     "away_for_work",
     "away_since",
+    "returned_on",
     "work_province",
     "work_city",
     "abroad",
@@ -176,8 +187,24 @@ def _apply(child: Child, data: dict[str, Any]) -> None:
     child.name_pinyin, child.name_initials = name_pinyin(child.name)
 
 
-def _write_parents(child: Child, parents: list[dict[str, Any]]) -> list[Parent]:
+def evaluate_at(
+    child: Child, on: date, parents: list[Parent] | None = None
+) -> tuple[rules.LeftBehindDecision, rules.KeyTargetDecision]:
+    """The decisions as they were on `on`: the parents from the dated facts (`?as_of=`, R1.11)."""
+    plist = parents if parents is not None else list(child.parents.all())
+    facts = replace(facts_of(child, plist), parents=dated.parents_at(child, on, plist))
+    limit = int(param("left_behind_age_limit"))
+    decision = rules.evaluate_left_behind(facts, on, age_limit=limit)
+    key = rules.evaluate_key_target(
+        facts, decision, on, hardship_codes=param("hardship_assistance_codes"), age_limit=limit
+    )
+    return decision, key
+
+
+def _write_parents(child: Child, parents: list[dict[str, Any]], *, effective: date) -> list[Parent]:
+    """Write the parent entries and the dated facts their changes make (R1.11)."""
     existing = {p.relation: p for p in child.parents.all()}
+    before = dated.states_of(existing.values())
     keep: list[Parent] = []
     for data in parents:
         p = existing.pop(data["relation"], None) or Parent(child=child, relation=data["relation"])
@@ -192,6 +219,7 @@ def _write_parents(child: Child, parents: list[dict[str, Any]]) -> list[Parent]:
         keep.append(p)
     for stale in existing.values():
         stale.delete()
+    ParentFact.objects.bulk_create(dated.facts_for_write(child, before, keep, effective))
     return keep
 
 
@@ -247,7 +275,7 @@ def child_create(*, actor: User, data: dict[str, Any], today: date | None = None
     child = Child(created_by=actor)
     _apply(child, clean)
     child.save()
-    parents = _write_parents(child, clean.get("parents") or [])
+    parents = _write_parents(child, clean.get("parents") or [], effective=today)
     after = child_snapshot(child, parents)
     events = [child_event("child.created", child, actor, _("建立档案"), None, after)]
     events += _refresh(child, parents, on=today, effective=today, actor=actor)
@@ -359,6 +387,8 @@ def child_update(
         raise OutOfScope()
     if child.version != version:
         raise StaleVersion(child.version)
+    if child.state != FileState.ACTIVE:
+        raise ValidationError({"state": [_("该档案已归档，只能查看；请先恢复档案再修改。")]})
     merged = {
         **child_snapshot(child),
         "id_number": child.id_number,
@@ -394,7 +424,11 @@ def child_update(
     child.version += 1
     child.updated_at = timezone.now()
     child.save()
-    parents = _write_parents(child, clean["parents"]) if "parents" in clean else list(child.parents.all())
+    parents = (
+        _write_parents(child, clean["parents"], effective=effective or today)
+        if "parents" in clean
+        else list(child.parents.all())
+    )
     b, a = diff(before, child_snapshot(child, parents))
     if completed:
         b["is_provisional"], a["is_provisional"] = True, False
@@ -435,8 +469,11 @@ def _refresh(
             events.append(status_entered_event(child, actor, new_state[1], start, reasons))
     elif (current.left_behind, current.type) != new_state:
         when = effective
+        back = None if decision.left_behind else dated.last_return(child, on)
         if any(r.code == "age_out" for r in decision.reasons):
             when = rules.age_out_date(child.birth_date, int(param("left_behind_age_limit")))
+        elif back is not None and current.start < back <= on:  # exit on the day a parent came home
+            when = back
         elif decision.left_behind and decision.since and current.start < decision.since <= on:
             when = decision.since
         when = max(when, current.start)
@@ -484,12 +521,13 @@ def refresh_statuses(*, on: date, actor: User | None = None) -> list[StatusChang
     latest_birth = rules.anniversary(on, -limit)
     candidates = list(
         Child.objects.filter(
-            lb_status=True, birth_date__lte=latest_birth + timedelta(days=1)
+            lb_status=True, state=FileState.ACTIVE, birth_date__lte=latest_birth + timedelta(days=1)
         ).prefetch_related("parents")
     )
     candidates += list(
         Child.objects.filter(
             lb_status=False,
+            state=FileState.ACTIVE,
             parents__away_for_work=True,
             parents__away_since__gt=F("status_on"),
             parents__away_since__lte=on,

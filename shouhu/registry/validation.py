@@ -227,7 +227,14 @@ def _validate_parents(parents: list[dict[str, Any]], errors: Errors, *, today: d
             except IdentityError as exc:
                 _add(errors, f"{key}.phone", exc.message)
         since = p.get("away_since")
-        if p.get("away_for_work"):
+        returned = p.get("returned_on")
+        if returned and returned > today:
+            _add(errors, f"{key}.returned_on", _("返乡时间不能晚于今天。"))
+        elif returned and p.get("away_for_work") and (since is None or since <= returned):
+            q["away_for_work"] = False  # came home for good on `returned` (API.md `returned_on`)
+        if returned and since and since > returned and not p.get("away_for_work"):
+            _add(errors, f"{key}.returned_on", _("返乡时间不能早于外出时间。"))
+        if q.get("away_for_work"):
             if since and since > today:
                 _add(errors, f"{key}.away_since", _("外出时间不能晚于今天。"))
             province = p.get("work_province") or ""
@@ -237,6 +244,8 @@ def _validate_parents(parents: list[dict[str, Any]], errors: Errors, *, today: d
                     f"{key}.work_province",
                     _("务工省份代码“%(code)s”无效（GB/T 2260 两位代码，如44广东）。") % {"code": province},
                 )
+        elif returned:  # home since `returned`: the stint it ended stays on file
+            q.update(work_province="", work_city="", abroad=False, work_country="")
         else:
             q.update(away_since=None, work_province="", work_city="", abroad=False, work_country="")
         if p.get("deceased"):

@@ -27,8 +27,10 @@ from shouhu.registry.models import (
     Sex,
 )
 from shouhu.registry.timeline import timeline_for
+from shouhu.web.timeline_text import details
 
 PAPER_VERBS = ("document.", "attachment.")
+LIFECYCLE_VERBS = ("child.archived", "child.reactivated", "child.transferred", "child.merged")
 PARENT_RELATIONS = (("father", gettext_lazy("父亲")), ("mother", gettext_lazy("母亲")))
 
 CHOICE_LABELS: dict[str, dict[str, Any]] = {
@@ -138,9 +140,14 @@ def timeline_entries(user: Any, child: Child, groups: frozenset[str]) -> list[di
         e = entry.event
         row: dict[str, Any] = {"event": e, "actor": e.actor if entry.show_actor else None, "changes": []}
         row.update(reasons=[], date=None, hidden_actor=not entry.show_actor)
+        row["details"] = []
         if e.verb in ("child.status_entered", "child.status_exited") and isinstance(entry.after, dict):
             row["date"] = entry.after.get("date") or entry.after.get("since")
             row["reasons"] = entry.after.get("reasons") or []
+        elif e.verb in LIFECYCLE_VERBS or visibility_of(e) not in (FILE, FAMILY):
+            # care, alert and lifecycle events: labelled lines, never raw keys, ids or ISO stamps
+            if not e.verb.startswith(PAPER_VERBS):
+                row["details"] = details(e.verb, entry.after, villages)
         elif (
             e.verb not in ("child.created", "grandparents.set")
             and not e.verb.startswith(PAPER_VERBS)

@@ -2,7 +2,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from shouhu.core.jurisdiction import public
-from shouhu.web import views, views_children, views_family, views_lookup, views_reveal
+from shouhu.web import views, views_children, views_family, views_lifecycle, views_lookup, views_reveal
 
 app_name = "web"
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("children/", views_children.child_list, name="child_list"),
     path("children/new/", views_children.child_create, name="child_create"),
     path("children/lookup/", views_lookup.child_lookup, name="child_lookup"),
+    path("children/duplicates/", views_lifecycle.duplicates, name="child_duplicates"),
+    path("children/<uuid:pk>/archive/", views_lifecycle.archive, name="child_archive"),
+    path("children/<uuid:pk>/reactivate/", views_lifecycle.reactivate, name="child_reactivate"),
+    path("children/<uuid:pk>/transfer/", views_lifecycle.transfer, name="child_transfer"),
+    path("children/<uuid:pk>/merge/", views_lifecycle.merge, name="child_merge"),
     path("children/<uuid:pk>/", views_children.child_detail, name="child_detail"),
     path("children/<uuid:pk>/reveal/", views_reveal.child_reveal, name="child_reveal"),
     path("children/<uuid:pk>/edit/", views_children.child_edit, name="child_edit"),

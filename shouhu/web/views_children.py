@@ -257,6 +257,10 @@ def child_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         else [],
         "timeline": timeline_entries(user, child, groups),
     }
+    if context["can_edit"]:
+        from shouhu.web.views_lifecycle import lifecycle_context
+
+        context.update(lifecycle_context(user, child))
     return render(request, "web/children/detail.html", context)
 
 

@@ -159,7 +159,7 @@ def test_scan_query_count_does_not_grow_with_children(users: dict[str, Any], mak
     Alert.objects.all().delete()
     large = _queries(datetime(2026, 12, 14, 9, tzinfo=TZ))
     assert large == small, (small, large)
-    assert Alert.objects.filter(kind="contact_overdue").count() == 18
+    assert Alert.objects.filter(kind="contact_overdue").count() == 36  # each migrant parent
 
 
 def test_run_scan_command_runs_the_care_step(users: dict[str, Any], make_child: Any) -> None:

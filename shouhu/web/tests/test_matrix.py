@@ -283,6 +283,11 @@ URLS: dict[str, Entry] = {
         lambda w, u: {"pk": w.child.pk if w else MISSING_UUID, "item": w.plan_item if w else MISSING_INT},
         POST,
     ),
+    "web:child_duplicates": Entry(None),
+    "web:child_archive": Entry("child", _pk("child"), POST),
+    "web:child_reactivate": Entry("child", _pk("child"), POST),
+    "web:child_transfer": Entry("child", _pk("child"), POST),
+    "web:child_merge": Entry("child", _pk("child"), POST),
     # care
     "web:care_today": Entry(None),
     "web:care_alerts": Entry(None),
@@ -341,6 +346,10 @@ URLS: dict[str, Entry] = {
     "api-audit-access": Entry(None),
     "child-list": Entry(None, methods=GET_POST),
     "child-detail": Entry("child", _pk("child"), ("get", "put", "patch")),
+    **{
+        name: Entry("child", _pk("child"), POST)
+        for name in ("child-archive", "child-reactivate", "child-transfer", "child-merge")
+    },
     "child-contacts": Entry(
         "child", lambda w, u: {"child_id": str(w.child.pk if w else MISSING_UUID)}, GET_POST
     ),
