@@ -29,10 +29,11 @@ class CareConfig(AppConfig):
 
         # R2.2: the registry publishes every saved file; care opens or resolves the unattended alert.
         from shouhu.care import hooks
-        from shouhu.core.dispatch import CHILD_SAVED, CHILDREN_SAVED, subscribe
+        from shouhu.core.dispatch import CHILD_SAVED, CHILDREN_SAVED, FILE_STATE_CHANGED, subscribe
 
         subscribe(CHILD_SAVED, hooks.child_saved)
         subscribe(CHILDREN_SAVED, hooks.children_saved)
+        subscribe(FILE_STATE_CHANGED, hooks.file_state_changed)
 
         # A visit as owner of documents and attachments, and its visit record sheet.
         from shouhu.care import documents  # noqa: F401

@@ -15,7 +15,8 @@ from typing import Any
 # The topics, declared here so a typo is an error and a reader finds every reaction in one place.
 CHILD_SAVED = "registry.child_saved"  # kwargs: child, actor — one file created or edited
 CHILDREN_SAVED = "registry.children_saved"  # kwargs: children, actor — a bulk registration
-TOPICS = frozenset({CHILD_SAVED, CHILDREN_SAVED})
+FILE_STATE_CHANGED = "registry.file_state_changed"  # kwargs: child, actor — archived, reactivated, moved
+TOPICS = frozenset({CHILD_SAVED, CHILDREN_SAVED, FILE_STATE_CHANGED})
 
 Subscriber = Callable[..., Any]
 _subscribers: dict[str, list[Subscriber]] = defaultdict(list)

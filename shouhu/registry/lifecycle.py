@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouhu.core.access import can, restrict
+from shouhu.core.dispatch import FILE_STATE_CHANGED, publish
 from shouhu.core.events import record_events
 from shouhu.core.models import Region, User
 from shouhu.registry.duplicates import similar_names
@@ -59,9 +60,7 @@ def _note(value: Any) -> str:
 
 def _after_change(child: Child, actor: User | None) -> None:
     """Care follows the file at once (alerts closed on archive, moved with a transfer)."""
-    from shouhu.care.hooks import file_state_changed
-
-    file_state_changed(child=child, actor=actor)
+    publish(FILE_STATE_CHANGED, child=child, actor=actor)
 
 
 @transaction.atomic
