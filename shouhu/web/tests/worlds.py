@@ -45,6 +45,8 @@ class World:
     documents: dict[str, Any] = field(default_factory=dict)  # owner type → a document of the record
     attachments: dict[str, Any] = field(default_factory=dict)  # owner type → an attachment of the record
     answers: dict[int, Any] = field(default_factory=dict)  # user id → the written answer to their report
+    enrolment: Any = None  # the child's enrolment at a school (schooling, issue 13)
+    dropout: Any = None  # a dropout case of the child
 
 
 # The documents and attachments of a world (see `add_papers`): the kind of each owner's document and the
