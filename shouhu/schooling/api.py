@@ -99,7 +99,11 @@ def _data(validated: dict[str, Any]) -> dict[str, Any]:
     create=extend_schema(summary="登记学籍（台账中没有的学生建立临时档案，由村确认）"),
 )
 class EnrolmentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
 ):
     shouhu_access = "scoped"
     shouhu_capability = "roster.view"
@@ -108,7 +112,9 @@ class EnrolmentViewSet(
     filterset_class = EnrolmentFilterSet
 
     def get_queryset(self) -> QuerySet[Enrolment]:
-        return selectors.enrolments(self.request.user).order_by("school_id", "grade", "class_name", "name", "id")
+        return selectors.enrolments(self.request.user).order_by(
+            "school_id", "grade", "class_name", "name", "id"
+        )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().list(request, *args, **kwargs)
@@ -126,7 +132,9 @@ class EnrolmentViewSet(
         return Response(self.get_serializer(e).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        e = get_or_404(Enrolment.objects.select_related("child", "school"), request.user, "roster.view", pk=kwargs["pk"])
+        e = get_or_404(
+            Enrolment.objects.select_related("child", "school"), request.user, "roster.view", pk=kwargs["pk"]
+        )
         s = self.get_serializer(e, data=request_body(request), partial=True)
         s.is_valid(raise_exception=True)
         data = {k: v for k, v in s.validated_data.items() if k in services.ENROLMENT_FIELDS}
@@ -250,7 +258,9 @@ class DropoutFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-@extend_schema_view(list=extend_schema(summary="控辍保学个案"), retrieve=extend_schema(summary="控辍保学个案"))
+@extend_schema_view(
+    list=extend_schema(summary="控辍保学个案"), retrieve=extend_schema(summary="控辍保学个案")
+)
 class DropoutViewSet(viewsets.ReadOnlyModelViewSet):
     shouhu_access = "scoped"
     shouhu_capability = "dropout.view"
@@ -273,7 +283,9 @@ class DropoutViewSet(viewsets.ReadOnlyModelViewSet):
         _read(request, 1, "dropout", child_id=case.child_id)
         return Response(dropout_data(case, request.user))
 
-    @extend_schema(summary="控辍保学个案流转：登记、劝返、书面报告、复学、转学、免于入学", request=TransitionSerializer)
+    @extend_schema(
+        summary="控辍保学个案流转：登记、劝返、书面报告、复学、转学、免于入学", request=TransitionSerializer
+    )
     @action(detail=True, methods=["post"])
     def transitions(self, request: Request, pk: Any = None) -> Response:
         dropout.get_case(request.user, pk)  # 404 out of reach, before the body is judged
@@ -289,11 +301,16 @@ class DropoutViewSet(viewsets.ReadOnlyModelViewSet):
         body = request_body(request)
         try:
             dropout.persuasion_attempt(
-                actor=acting_user(request), case_id=pk, note=str(body.get("note") or ""), by_unit=str(body.get("by_unit") or "")
+                actor=acting_user(request),
+                case_id=pk,
+                note=str(body.get("note") or ""),
+                by_unit=str(body.get("by_unit") or ""),
             )
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
-        return Response(dropout_data(dropout.get_case(request.user, pk), request.user), status=status.HTTP_201_CREATED)
+        return Response(
+            dropout_data(dropout.get_case(request.user, pk), request.user), status=status.HTTP_201_CREATED
+        )
 
 
 class PairingSerializer(serializers.ModelSerializer):
@@ -333,7 +350,11 @@ class _SchoolRows(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gener
         s = self.get_serializer(data=request_body(request))
         s.is_valid(raise_exception=True)
         data = dict(s.validated_data)
-        e = selectors.current(selectors.enrolments(request.user, "school.care")).filter(child_id=data.pop("child_id")).first()
+        e = (
+            selectors.current(selectors.enrolments(request.user, "school.care"))
+            .filter(child_id=data.pop("child_id"))
+            .first()
+        )
         if e is None:
             raise NotFound()
         row = type(self).service(actor=acting_user(request), enrolment=e, data=data)

@@ -92,6 +92,8 @@ kinds.register(
         capability=("dropout.report",),
         groups=frozenset({"identity", "schooling"}),
         unavailable=_not_yet,
-        description=_("控辍保学：劝返未果，学校书面报告县教委和乡镇人民政府（城府办发〔2016〕153号 二(一)3）。"),
+        description=_(
+            "控辍保学：劝返未果，学校书面报告县教委和乡镇人民政府（城府办发〔2016〕153号 二(一)3）。"
+        ),
     )
 )

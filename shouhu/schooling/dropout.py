@@ -41,7 +41,12 @@ def check_dropout(*, enrolment: Enrolment, on: date, now: datetime, actor: User 
     child = enrolment.child
     if child is None or DropoutCase.objects.filter(child=child, closed_at__isnull=True).exists():
         return None
-    last = DropoutCase.objects.filter(child=child).order_by("-opened_on").values_list("opened_on", flat=True).first()
+    last = (
+        DropoutCase.objects.filter(child=child)
+        .order_by("-opened_on")
+        .values_list("opened_on", flat=True)
+        .first()
+    )
     start = min(date(on.year, on.month, 1), on - timedelta(days=14))
     rows = Absence.objects.filter(child=child, excused=False, date__lte=on, date__gte=start)
     if last is not None:
@@ -63,7 +68,9 @@ def check_dropout(*, enrolment: Enrolment, on: date, now: datetime, actor: User 
         opened_on=on,
         trigger=decision.reason[:200],
     )
-    DropoutStep.objects.create(case=case, from_state="", to_state=DropoutState.ABSENT, actor=actor, at=now, note=decision.reason)
+    DropoutStep.objects.create(
+        case=case, from_state="", to_state=DropoutState.ABSENT, actor=actor, at=now, note=decision.reason
+    )
     record_events(
         [
             event(
@@ -94,7 +101,10 @@ def check_dropout(*, enrolment: Enrolment, on: date, now: datetime, actor: User 
 
 def get_case(user: Any, case_id: Any) -> DropoutCase:
     return get_or_404(
-        DropoutCase.objects.select_related("child__village", "school", "enrolment"), user, "dropout.view", pk=case_id
+        DropoutCase.objects.select_related("child__village", "school", "enrolment"),
+        user,
+        "dropout.view",
+        pk=case_id,
     )
 
 
@@ -136,7 +146,9 @@ def dropout_transition(
     if step.target in DROPOUT.final:
         case.closed_at = now
     case.save(update_fields=["state", "state_since", "closed_at"])
-    DropoutStep.objects.create(case=case, from_state=before, to_state=step.target, actor=actor, at=now, note=note, by_unit=by_unit)
+    DropoutStep.objects.create(
+        case=case, from_state=before, to_state=step.target, actor=actor, at=now, note=note, by_unit=by_unit
+    )
     record_events(
         [
             event(
@@ -160,22 +172,44 @@ def dropout_transition(
 
 
 @transaction.atomic
-def persuasion_attempt(*, actor: User, case_id: Any, note: str, by_unit: str, now: datetime | None = None) -> DropoutStep:
+def persuasion_attempt(
+    *, actor: User, case_id: Any, note: str, by_unit: str, now: datetime | None = None
+) -> DropoutStep:
     """A further persuasion visit (劝返, each attempt dated, R4.2) while the case is being persuaded."""
     now = now or timezone.now()
     case = get_case(actor, case_id)
     if not can(actor, "dropout.act", case):
         raise PermissionDenied(_("您无权登记劝返。"))
     if case.state != DropoutState.PERSUADING:
-        raise WorkflowError("to", _("个案处于“%(s)s”，只有劝返中的个案可以登记劝返。") % {"s": DROPOUT.label(case.state)})
+        raise WorkflowError(
+            "to", _("个案处于“%(s)s”，只有劝返中的个案可以登记劝返。") % {"s": DROPOUT.label(case.state)}
+        )
     if not note.strip():
         raise WorkflowError("note", _("请写明劝返情况。"))
     if by_unit not in UNITS:
         raise WorkflowError("by_unit", _("劝返单位须为学校（school）或村（居）（village）。"))
     row = DropoutStep.objects.create(
-        case=case, from_state=case.state, to_state=case.state, attempt=True, by_unit=by_unit, actor=actor, at=now, note=note
+        case=case,
+        from_state=case.state,
+        to_state=case.state,
+        attempt=True,
+        by_unit=by_unit,
+        actor=actor,
+        at=now,
+        note=note,
     )
     record_events(
-        [event("schooling.dropout_attempt", case, actor, _("劝返：%(n)s") % {"n": note[:80]}, {"note": note, "by_unit": by_unit}, child_id=case.child_id, region=case.child.village_id, at=now)]
+        [
+            event(
+                "schooling.dropout_attempt",
+                case,
+                actor,
+                _("劝返：%(n)s") % {"n": note[:80]},
+                {"note": note, "by_unit": by_unit},
+                child_id=case.child_id,
+                region=case.child.village_id,
+                at=now,
+            )
+        ]
     )
     return row

@@ -16,7 +16,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shouhu.core.access import RestrictedQuerySet
 from shouhu.core.crypto import EncryptedTextField
 from shouhu.core.models import Organisation, Region, User
 
@@ -25,7 +24,9 @@ class Catchment(models.Model):
     """A village a school takes its pupils from (服务范围)."""
 
     school = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="catchment")
-    village = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("村（居）"))
+    village = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("村（居）")
+    )
 
     class Meta:
         verbose_name = _("学校服务村（居）")
@@ -57,10 +58,6 @@ class StaffPosition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.position} {self.grade}{self.class_name}"
-
-
-class SchoolRowQuerySet(RestrictedQuerySet["models.Model"]):
-    pass
 
 
 class Match(models.TextChoices):
@@ -95,7 +92,12 @@ class Enrolment(models.Model):
         Organisation, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("学校")
     )
     village = models.ForeignKey(
-        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("居住村（居）")
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("居住村（居）"),
     )
     name = models.CharField(_("姓名"), max_length=50)
     sex = models.CharField(_("性别"), max_length=1, blank=True)
@@ -112,8 +114,6 @@ class Enrolment(models.Model):
     mismatch = models.CharField(_("与台账不一致"), max_length=200, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
-
-    objects = SchoolRowQuerySet.as_manager()
 
     class Meta:
         ordering = ["school_id", "grade", "class_name", "name", "id"]
@@ -154,8 +154,6 @@ class Absence(models.Model):
     recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
-    objects = SchoolRowQuerySet.as_manager()
-
     class Meta:
         ordering = ["-date", "id"]
         verbose_name = _("缺勤")
@@ -191,8 +189,6 @@ class DropoutCase(models.Model):
     opened_on = models.DateField(_("达到辍学条件的日期"))
     trigger = models.CharField(_("触发原因"), max_length=200)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
-
-    objects = SchoolRowQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at"]
@@ -246,8 +242,6 @@ class Pairing(models.Model):
     recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
-    objects = SchoolRowQuerySet.as_manager()
-
     class Meta:
         ordering = ["-starts_on", "id"]
         verbose_name = _("结对帮扶")
@@ -270,15 +264,15 @@ class SchoolContact(models.Model):
 
     child = models.ForeignKey("registry.Child", on_delete=models.CASCADE, related_name="school_contacts")
     school = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    pairing = models.ForeignKey(Pairing, null=True, blank=True, on_delete=models.SET_NULL, related_name="help")
+    pairing = models.ForeignKey(
+        Pairing, null=True, blank=True, on_delete=models.SET_NULL, related_name="help"
+    )
     kind = models.CharField(_("方式"), max_length=16, choices=Kind.choices)
     with_whom = models.CharField(_("联系对象"), max_length=50, blank=True)
     occurred_at = models.DateTimeField(_("时间"))
     note = models.CharField(_("内容"), max_length=300, blank=True)
     recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
-
-    objects = SchoolRowQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "id"]

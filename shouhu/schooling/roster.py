@@ -122,14 +122,21 @@ def find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]]:
     )
 
 
-def _date(value: Any) -> date | None | str:
+def _date(value: Any) -> date | str | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = _norm(value).replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-").replace(".", "-")
+    text = (
+        _norm(value)
+        .replace("年", "-")
+        .replace("月", "-")
+        .replace("日", "")
+        .replace("/", "-")
+        .replace(".", "-")
+    )
     if text.isdigit() and len(text) == 8:
         text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     try:
@@ -138,7 +145,7 @@ def _date(value: Any) -> date | None | str:
         return "bad"
 
 
-def _bool(value: Any) -> bool | None | str:
+def _bool(value: Any) -> bool | str | None:
     t = _norm(value).lower()
     if t in YES:
         return True
@@ -162,7 +169,10 @@ def parse(data: bytes, filename: str, *, school: Organisation) -> tuple[list[Ros
     body = cells[head + 1 :]
     if len(body) > MAX_ROWS:
         raise UnusableFile("too_many", _("名册超过%(n)d行，请按年级拆分后导入。") % {"n": MAX_ROWS})
-    villages = {r.name: r for r in Region.objects.filter(code__in=Catchment.objects.filter(school=school).values("village"))}
+    villages = {
+        r.name: r
+        for r in Region.objects.filter(code__in=Catchment.objects.filter(school=school).values("village"))
+    }
     out: list[RosterRow] = []
     errors: list[RowError] = []
     seen_numbers: dict[str, int] = {}
@@ -182,7 +192,13 @@ def parse(data: bytes, filename: str, *, school: Organisation) -> tuple[list[Ros
             errs.append(RowError(excel_row, "姓名", _("姓名为空，请填写学生姓名。")))
         birth = _date(cell(raw, "birth_date"))
         if birth == "bad":
-            errs.append(RowError(excel_row, "出生日期", _("出生日期“%(v)s”无法识别，请写成 2015-06-01。") % {"v": _text(cell(raw, "birth_date"))}))
+            errs.append(
+                RowError(
+                    excel_row,
+                    "出生日期",
+                    _("出生日期“%(v)s”无法识别，请写成 2015-06-01。") % {"v": _text(cell(raw, "birth_date"))},
+                )
+            )
             birth = None
         sex_text = _text(cell(raw, "sex"))
         sex = {"男": "1", "女": "2", "1": "1", "2": "2"}.get(sex_text, "")
@@ -193,7 +209,7 @@ def parse(data: bytes, filename: str, *, school: Organisation) -> tuple[list[Ros
         if raw_id not in (None, ""):
             try:
                 number = validate_id_number(
-                    raw_id if isinstance(raw_id, float) else _text(raw_id),
+                    raw_id if isinstance(raw_id, float) else _text(raw_id),  # type: ignore[arg-type]
                     birth_date=birth if isinstance(birth, date) else None,
                     sex=sex or None,
                 )
@@ -202,15 +218,27 @@ def parse(data: bytes, filename: str, *, school: Organisation) -> tuple[list[Ros
         if number:
             birth = birth or None
             if number in seen_ids:
-                errs.append(RowError(excel_row, "身份证号", _("身份证号码与第%(r)d行重复。") % {"r": seen_ids[number]}))
+                errs.append(
+                    RowError(
+                        excel_row, "身份证号", _("身份证号码与第%(r)d行重复。") % {"r": seen_ids[number]}
+                    )
+                )
             seen_ids.setdefault(number, excel_row)
         student_number = _text(cell(raw, "student_number"))
         if student_number:
             if student_number in seen_numbers:
-                errs.append(RowError(excel_row, "学籍号", _("学籍号与第%(r)d行重复。") % {"r": seen_numbers[student_number]}))
+                errs.append(
+                    RowError(
+                        excel_row,
+                        "学籍号",
+                        _("学籍号与第%(r)d行重复。") % {"r": seen_numbers[student_number]},
+                    )
+                )
             seen_numbers.setdefault(student_number, excel_row)
         if not number and not student_number:
-            errs.append(RowError(excel_row, "身份证号", _("身份证号和学籍号都为空，至少须有一项才能识别学生。")))
+            errs.append(
+                RowError(excel_row, "身份证号", _("身份证号和学籍号都为空，至少须有一项才能识别学生。"))
+            )
         boarding = _bool(cell(raw, "boarding"))
         if boarding == "bad":
             errs.append(RowError(excel_row, "是否寄宿", _("是否寄宿须填“是”或“否”。")))
@@ -218,7 +246,11 @@ def parse(data: bytes, filename: str, *, school: Organisation) -> tuple[list[Ros
         if lb == "bad":
             errs.append(RowError(excel_row, "是否留守儿童", _("是否留守儿童须填“是”或“否”。")))
         village_name = _text(cell(raw, "village"))
-        village = villages.get(village_name) if village_name else (next(iter(villages.values())) if len(villages) == 1 else None)
+        village = (
+            villages.get(village_name)
+            if village_name
+            else (next(iter(villages.values())) if len(villages) == 1 else None)
+        )
         if errs:
             errors.extend(errs)
             continue
@@ -242,7 +274,16 @@ def parse(data: bytes, filename: str, *, school: Organisation) -> tuple[list[Ros
     return out, errors
 
 
-FIELDS = ("name", "sex", "birth_date", "student_number", "grade", "class_name", "boarding", "roster_left_behind")
+FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "student_number",
+    "grade",
+    "class_name",
+    "boarding",
+    "roster_left_behind",
+)
 
 
 def _values(r: RosterRow) -> dict[str, Any]:
@@ -259,7 +300,13 @@ def _values(r: RosterRow) -> dict[str, Any]:
 
 
 def roster_import(
-    *, actor: User | None, school: Organisation, data: bytes, filename: str, dry_run: bool = False, today: date | None = None
+    *,
+    actor: User | None,
+    school: Organisation,
+    data: bytes,
+    filename: str,
+    dry_run: bool = False,
+    today: date | None = None,
 ) -> Summary:
     """Read, check and (unless `dry_run` or any row is invalid) write a roster. Raises UnusableFile."""
     rows, errors = parse(data, filename, school=school)
@@ -291,7 +338,10 @@ def _apply(actor: User | None, school: Organisation, rows: list[RosterRow], s: S
         if child is not None:
             differs = [
                 str(label)
-                for label, a, b in (("姓名", r.name, child.name), ("出生日期", r.birth_date, child.birth_date))
+                for label, a, b in (
+                    ("姓名", r.name, child.name),
+                    ("出生日期", r.birth_date, child.birth_date),
+                )
                 if a and a != b
             ]
             if differs:
@@ -319,18 +369,33 @@ def _apply(actor: User | None, school: Organisation, rows: list[RosterRow], s: S
             s.updated += 1
             if child is None:
                 s.new += 1
-            events.append(event("schooling.enrolment_changed", e, actor, _("学籍名册导入更新"), after, before=before, child_id=e.child_id or "", region=e.child.village_id if e.child else ""))
+            events.append(
+                event(
+                    "schooling.enrolment_changed",
+                    e,
+                    actor,
+                    _("学籍名册导入更新"),
+                    after,
+                    before=before,
+                    child_id=e.child_id or "",
+                    region=e.child.village_id if e.child else "",
+                )
+            )
             continue
         candidate = None
         match = Match.NONE
         if child is not None and child.pk in taken:  # the pupil moved here: the other school's enrolment ends
-            Enrolment.objects.filter(child=child, until__isnull=True).exclude(school=school).update(until=today)
+            Enrolment.objects.filter(child=child, until__isnull=True).exclude(school=school).update(
+                until=today
+            )
         if child is not None:
             match = Match.ID
         else:
             s.new += 1
             if r.birth_date and r.village is not None:
-                candidate = Child.objects.filter(name=r.name, birth_date=r.birth_date, village=r.village).first()
+                candidate = Child.objects.filter(
+                    name=r.name, birth_date=r.birth_date, village=r.village
+                ).first()
                 if candidate is not None:
                     match = Match.PENDING
                     s.pending += 1

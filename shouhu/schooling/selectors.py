@@ -33,7 +33,7 @@ def classes(user: Any, action: str = "attendance.record") -> list[dict[str, Any]
         .annotate(pupils=Count("id"))
         .order_by("school__name", "grade", "class_name")
     )
-    return list(rows)
+    return [dict(r) for r in rows]
 
 
 def class_list(user: Any, school_id: Any, grade: str, class_name: str) -> list[Enrolment]:
@@ -81,7 +81,9 @@ class Census:
 def census(user: Any, *, on: date, region: str | None = None, limit: int = 500) -> Census:
     """R1.10: roster pupils marked left-behind who are missing from the ledger (candidates for
     screening), and ledger children of school age on no roster (possible dropouts)."""
-    missing = current(restrict(Enrolment.objects.select_related("school", "village", "candidate"), user, "census.view"))
+    missing = current(
+        restrict(Enrolment.objects.select_related("school", "village", "candidate"), user, "census.view")
+    )
     missing = missing.filter(Q(child__isnull=True) | Q(match=Match.PENDING)).filter(roster_left_behind=True)
     kids = restrict(Child.objects.select_related("village"), user, "census.view")
     earliest, latest = birth_window(on, school_age_range())
@@ -90,7 +92,10 @@ def census(user: Any, *, on: date, region: str | None = None, limit: int = 500) 
     if region:
         missing = missing.filter(prefix_q("village__pk", [region]))
         kids = kids.filter(prefix_q("village__pk", [region]))
-    return Census(list(missing.order_by("village_id", "name")[:limit]), list(kids.order_by("village_id", "name")[:limit]))
+    return Census(
+        list(missing.order_by("village_id", "name")[:limit]),
+        list(kids.order_by("village_id", "name")[:limit]),
+    )
 
 
 def census_counts(prefix: str, on: date) -> dict[str, int]:
@@ -113,7 +118,9 @@ def oversight(user: Any, *, on: date) -> list[dict[str, Any]]:
     from shouhu.schooling.dropout import deadlines
 
     pair = Pairing.objects.filter(child=OuterRef("child_id"), ends_on__isnull=True)
-    enrol = current(restrict(Enrolment.objects.all(), user, "schooling.oversee")).annotate(has_pair=Exists(pair))
+    enrol = current(restrict(Enrolment.objects.all(), user, "schooling.oversee")).annotate(
+        has_pair=Exists(pair)
+    )
     by_school: dict[int, dict[str, Any]] = {}
     for row in enrol.values("school_id").annotate(
         pupils=Count("id"),
@@ -127,7 +134,19 @@ def oversight(user: Any, *, on: date) -> list[dict[str, Any]]:
     for case in cases:
         r = by_school.setdefault(
             case.school_id,
-            {"school_id": case.school_id, "pupils": 0, "left_behind": 0, "marked": 0, "not_on_ledger": 0, "open": 0, "closed": 0, "returned": 0, "met": 0, "missed": 0, "paired": 0},
+            {
+                "school_id": case.school_id,
+                "pupils": 0,
+                "left_behind": 0,
+                "marked": 0,
+                "not_on_ledger": 0,
+                "open": 0,
+                "closed": 0,
+                "returned": 0,
+                "met": 0,
+                "missed": 0,
+                "paired": 0,
+            },
         )
         r["closed" if case.closed_at else "open"] += 1
         r["returned"] += case.state == DropoutState.RETURNED
@@ -139,7 +158,14 @@ def oversight(user: Any, *, on: date) -> list[dict[str, Any]]:
     out = []
     for pk, r in sorted(by_school.items(), key=lambda kv: names.get(kv[0], "")):
         lb = r["left_behind"]
-        out.append({**r, "school": names.get(pk, ""), "township": regions.get(pk, ""), "coverage": (r["paired"] / lb) if lb else None})
+        out.append(
+            {
+                **r,
+                "school": names.get(pk, ""),
+                "township": regions.get(pk, ""),
+                "coverage": (r["paired"] / lb) if lb else None,
+            }
+        )
     return out
 
 

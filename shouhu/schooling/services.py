@@ -147,7 +147,9 @@ def enrolment_create(*, actor: User, data: dict[str, Any], today: date | None = 
             if child is None:
                 village = _village(data.get("village")) or catchment_village(school)
                 if village is None:
-                    errors["village"] = [_("该学生不在台账中：请填写学生居住的村（居）12位区划代码，以便建立临时档案。")]
+                    errors["village"] = [
+                        _("该学生不在台账中：请填写学生居住的村（居）12位区划代码，以便建立临时档案。")
+                    ]
                 else:
                     child = child_create_provisional(
                         actor=actor,
@@ -217,7 +219,9 @@ def _village(code: Any) -> Region | None:
     return region if region is not None and region.is_village_level else None
 
 
-def _check_fields(data: dict[str, Any], school: Organisation, e: Enrolment | None, errors: dict[str, list[str]]) -> None:
+def _check_fields(
+    data: dict[str, Any], school: Organisation, e: Enrolment | None, errors: dict[str, list[str]]
+) -> None:
     number = (data.get("student_number") or "").strip() if "student_number" in data else None
     if number:
         clash = Enrolment.objects.filter(school=school, student_number=number)
@@ -232,7 +236,9 @@ def _check_fields(data: dict[str, Any], school: Organisation, e: Enrolment | Non
 
 
 @transaction.atomic
-def enrolment_update(*, actor: User, enrolment: Enrolment, data: dict[str, Any], version: Any = None) -> Enrolment:
+def enrolment_update(
+    *, actor: User, enrolment: Enrolment, data: dict[str, Any], version: Any = None
+) -> Enrolment:
     """Change a pupil's grade, class, boarding or dates (the school's own rows only; stale version: 409)."""
     if not can(actor, "roster.edit", enrolment):
         raise PermissionDenied(_("只有学生所在学校可以修改学籍。"))
@@ -288,7 +294,17 @@ def enrolment_confirm(*, actor: User, enrolment: Enrolment) -> Enrolment:
     enrolment.save()
     set_child_school(child, enrolment.school)
     record_events(
-        [event("schooling.enrolment_confirmed", enrolment, actor, _("确认学籍与台账为同一人"), _snapshot(enrolment), child_id=child.pk, region=child.village_id)]
+        [
+            event(
+                "schooling.enrolment_confirmed",
+                enrolment,
+                actor,
+                _("确认学籍与台账为同一人"),
+                _snapshot(enrolment),
+                child_id=child.pk,
+                region=child.village_id,
+            )
+        ]
     )
     return enrolment
 
@@ -335,7 +351,7 @@ def absence_record(
         raise ValidationError(errors)
     assert isinstance(on, date) and days is not None and enrolment.child is not None
     child = enrolment.child
-    absence, created = Absence.objects.update_or_create(
+    absence, _created = Absence.objects.update_or_create(
         child=child,
         date=on,
         defaults={
@@ -355,7 +371,8 @@ def absence_record(
                 "schooling.absence_recorded",
                 absence,
                 actor,
-                _("%(date)s %(label)s %(days)s天") % {"date": on.isoformat(), "label": label, "days": f"{days:g}"},
+                _("%(date)s %(label)s %(days)s天")
+                % {"date": on.isoformat(), "label": label, "days": f"{days:g}"},
                 {"date": on, "days": str(days), "excused": absence.excused, "reason": absence.reason},
                 child_id=child.pk,
                 region=child.village_id,
@@ -369,7 +386,13 @@ def absence_record(
 
 @transaction.atomic
 def attendance_take(
-    *, actor: User, school: Organisation, on: date, enrolments: list[Enrolment], absent: dict[int, dict[str, Any]], now: datetime | None = None
+    *,
+    actor: User,
+    school: Organisation,
+    on: date,
+    enrolments: list[Enrolment],
+    absent: dict[int, dict[str, Any]],
+    now: datetime | None = None,
 ) -> list[Any]:
     """A class's attendance for one day, as the class teacher ticks it: `absent` maps enrolment id →
     {days, excused, reason}; a pupil of the class not ticked has no absence that day (a tick taken back
@@ -381,7 +404,15 @@ def attendance_take(
     if removed:
         record_events(
             [
-                event("schooling.absence_removed", a, actor, _("撤销%(date)s的缺勤登记") % {"date": on.isoformat()}, None, child_id=a.child_id, at=now)
+                event(
+                    "schooling.absence_removed",
+                    a,
+                    actor,
+                    _("撤销%(date)s的缺勤登记") % {"date": on.isoformat()},
+                    None,
+                    child_id=a.child_id,
+                    at=now,
+                )
                 for a in removed
             ]
         )
@@ -421,13 +452,25 @@ def pairing_add(*, actor: User, enrolment: Enrolment, data: dict[str, Any]) -> P
         recorded_by=actor,
     )
     record_events(
-        [event("schooling.paired", p, actor, _("结对帮扶：%(t)s") % {"t": p.teacher_name}, {"teacher": p.teacher_name, "position": p.position}, child_id=p.child_id, region=enrolment.child.village_id)]
+        [
+            event(
+                "schooling.paired",
+                p,
+                actor,
+                _("结对帮扶：%(t)s") % {"t": p.teacher_name},
+                {"teacher": p.teacher_name, "position": p.position},
+                child_id=p.child_id,
+                region=enrolment.child.village_id,
+            )
+        ]
     )
     return p
 
 
 @transaction.atomic
-def school_contact_add(*, actor: User, enrolment: Enrolment, data: dict[str, Any], now: datetime | None = None) -> SchoolContact:
+def school_contact_add(
+    *, actor: User, enrolment: Enrolment, data: dict[str, Any], now: datetime | None = None
+) -> SchoolContact:
     now = now or timezone.now()
     if not can(actor, "school.care", enrolment) or enrolment.child is None:
         raise PermissionDenied(_("只有学生所在学校可以登记家校联系。"))
@@ -441,7 +484,9 @@ def school_contact_add(*, actor: User, enrolment: Enrolment, data: dict[str, Any
         errors["occurred_at"] = [_("不能登记将来的时间。")]
     if errors:
         raise ValidationError(errors)
-    pairing = Pairing.objects.filter(child=enrolment.child, school=enrolment.school, ends_on__isnull=True).first()
+    pairing = Pairing.objects.filter(
+        child=enrolment.child, school=enrolment.school, ends_on__isnull=True
+    ).first()
     c = SchoolContact.objects.create(
         child=enrolment.child,
         school=enrolment.school,
@@ -453,6 +498,17 @@ def school_contact_add(*, actor: User, enrolment: Enrolment, data: dict[str, Any
         recorded_by=actor,
     )
     record_events(
-        [event("schooling.contact_logged", c, actor, _("家校联系：%(k)s") % {"k": c.get_kind_display()}, {"kind": c.kind, "occurred_at": when}, child_id=c.child_id, region=enrolment.child.village_id, at=now)]
+        [
+            event(
+                "schooling.contact_logged",
+                c,
+                actor,
+                _("家校联系：%(k)s") % {"k": c.get_kind_display()},
+                {"kind": c.kind, "occurred_at": when},
+                child_id=c.child_id,
+                region=enrolment.child.village_id,
+                at=now,
+            )
+        ]
     )
     return c

@@ -61,13 +61,15 @@ def _day(text: str | None) -> date:
 @never_cache
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
+    open_dropouts = list(selectors.dropouts(user).filter(closed_at__isnull=True)[:50])
+    unpaired = list(selectors.unpaired(user)[:50]) if can(user, "school.care") else []
     context = {
         "classes": selectors.classes(user),
-        "open_dropouts": selectors.dropouts(user).filter(closed_at__isnull=True)[:50],
-        "unpaired": list(selectors.unpaired(user)[:50]) if can(user, "school.care") else [],
+        "open_dropouts": open_dropouts,
+        "unpaired": unpaired,
         "today": timezone.localdate(),
     }
-    _listed(request, "schooling_home", len(context["open_dropouts"]) + len(context["unpaired"]))
+    _listed(request, "schooling_home", len(open_dropouts) + len(unpaired))
     return render(request, "schooling/home.html", context)
 
 
@@ -104,17 +106,31 @@ def attendance(request: HttpRequest) -> HttpResponse:
                 _("已保存 %(date)s 的考勤：缺勤 %(n)d 人。") % {"date": on.isoformat(), "n": len(absent)},
             )
             for case in opened:
-                messages.warning(request, _("%(name)s 达到控辍保学登记条件，已登记个案并通知村（居）。") % {"name": case.child.name})
-        return redirect(f"{request.path}?school={school}&grade={grade}&class={class_name}&date={on.isoformat()}")
+                messages.warning(
+                    request,
+                    _("%(name)s 达到控辍保学登记条件，已登记个案并通知村（居）。")
+                    % {"name": case.child.name},
+                )
+        return redirect(
+            f"{request.path}?school={school}&grade={grade}&class={class_name}&date={on.isoformat()}"
+        )
     recorded = {
-        a.child_id: a for a in Absence.objects.filter(child_id__in=[e.child_id for e in pupils if e.child_id], date=on)
+        a.child_id: a
+        for a in Absence.objects.filter(child_id__in=[e.child_id for e in pupils if e.child_id], date=on)
     }
-    rows = [{"e": e, "a": recorded.get(e.child_id)} for e in pupils]
+    rows = [{"e": e, "a": recorded.get(e.child_id) if e.child_id else None} for e in pupils]
     _listed(request, "schooling_attendance", len(pupils))
     return render(
         request,
         "schooling/attendance.html",
-        {"rows": rows, "on": on, "school": school, "grade": grade, "class_name": class_name, "classes": selectors.classes(request.user)},
+        {
+            "rows": rows,
+            "on": on,
+            "school": school,
+            "grade": grade,
+            "class_name": class_name,
+            "classes": selectors.classes(request.user),
+        },
     )
 
 
@@ -142,7 +158,10 @@ def dropout_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     context = {
         "case": case,
         "state_label": DROPOUT.label(case.state),
-        "moves": [(target, step.label if step else target, "note" in (step.needs if step else ())) for target, step in steps],
+        "moves": [
+            (target, step.label if step else target, "note" in (step.needs if step else ()))
+            for target, step in steps
+        ],
         "deadlines": dropout.deadlines(case),
         "timeline": case.steps.select_related("actor").all(),
         "may_attempt": case.state == "persuading" and can(request.user, "dropout.act", case),
@@ -163,7 +182,11 @@ def dropout_transition(request: HttpRequest, pk: Any) -> HttpResponse:
             dropout.persuasion_attempt(actor=acting_user(request), case_id=case.pk, note=note, by_unit=unit)
         else:
             dropout.dropout_transition(
-                actor=acting_user(request), case_id=case.pk, to=request.POST.get("to", ""), note=note, by_unit=unit
+                actor=acting_user(request),
+                case_id=case.pk,
+                to=request.POST.get("to", ""),
+                note=note,
+                by_unit=unit,
             )
     except ValidationError as exc:
         for m in _messages(exc):
@@ -204,7 +227,11 @@ def roster_upload(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("只能导入本校的名册。"))
         else:
             if summary.errors:
-                messages.error(request, _("名册中有 %(n)d 处错误，未导入任何数据。请改正后重新上传。") % {"n": len(summary.errors)})
+                messages.error(
+                    request,
+                    _("名册中有 %(n)d 处错误，未导入任何数据。请改正后重新上传。")
+                    % {"n": len(summary.errors)},
+                )
             elif not summary.dry_run:
                 messages.success(request, _("名册已导入。"))
     from shouhu.core.models import Organisation
@@ -226,7 +253,13 @@ def marks_export(request: HttpRequest) -> HttpResponse:
     w.writerow(["学籍号", "姓名", "年级", "班级", "是否留守儿童"])
     for r in rows:
         w.writerow([r["student_number"], r["name"], r["grade"], r["class_name"], r["mark"]])
-    record_read(user=acting_user(request), action="export", count=len(rows), detail="schooling_marks", ip=client_ip(request))
+    record_read(
+        user=acting_user(request),
+        action="export",
+        count=len(rows),
+        detail="schooling_marks",
+        ip=client_ip(request),
+    )
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="left-behind-marks.csv"'
     return response
@@ -237,7 +270,9 @@ def marks_export(request: HttpRequest) -> HttpResponse:
 @never_cache
 def census(request: HttpRequest) -> HttpResponse:
     region = request.GET.get("region") or None
-    result = selectors.census(request.user, on=timezone.localdate(), region=region if region and region.isdigit() else None)
+    result = selectors.census(
+        request.user, on=timezone.localdate(), region=region if region and region.isdigit() else None
+    )
     _listed(request, "schooling_census", len(result.missing_from_ledger) + len(result.not_on_roster))
     return render(request, "schooling/census.html", {"census": result, "region": region or ""})
 

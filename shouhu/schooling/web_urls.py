@@ -9,7 +9,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("schooling/attendance/", views.attendance, name="schooling_attendance"),
     path("schooling/dropouts/", views.dropouts, name="schooling_dropouts"),
     path("schooling/dropouts/<uuid:pk>/", views.dropout_detail, name="schooling_dropout"),
-    path("schooling/dropouts/<uuid:pk>/transition/", views.dropout_transition, name="schooling_dropout_transition"),
+    path(
+        "schooling/dropouts/<uuid:pk>/transition/",
+        views.dropout_transition,
+        name="schooling_dropout_transition",
+    ),
     path("schooling/roster/", views.roster_upload, name="schooling_roster"),
     path("schooling/roster/marks.csv", views.marks_export, name="schooling_marks"),
     path("schooling/census/", views.census, name="schooling_census"),

@@ -33,7 +33,9 @@ def make_child(users: dict[str, Any], **overrides: Any) -> Any:
     return child_create(actor=users["vw"], data=child_data(**overrides))
 
 
-def enrol(school: Organisation, child: Any, *, grade: str = "三年级", class_name: str = "1班", n: int = 0) -> Any:
+def enrol(
+    school: Organisation, child: Any, *, grade: str = "三年级", class_name: str = "1班", n: int = 0
+) -> Any:
     from shouhu.schooling.models import Enrolment, Match
     from shouhu.schooling.services import set_child_school
 
@@ -61,7 +63,12 @@ def workbook(rows: list[list[Any]], header: list[str] | None = None) -> bytes:
     wb = xlsxwriter.Workbook(out, {"in_memory": True})
     ws = wb.add_worksheet("学生名册")
     ws.write_row(0, 0, ["巴山中心小学 学生名册"])
-    ws.write_row(1, 0, header or ["姓名", "性别", "出生日期", "身份证号", "学籍号", "年级", "班级", "是否寄宿", "是否留守儿童"])
+    ws.write_row(
+        1,
+        0,
+        header
+        or ["姓名", "性别", "出生日期", "身份证号", "学籍号", "年级", "班级", "是否寄宿", "是否留守儿童"],
+    )
     for i, r in enumerate(rows):
         ws.write_row(i + 2, 0, r)
     wb.close()

@@ -19,7 +19,9 @@ def test_three_days_open_a_case(users: dict[str, Any], school: Any) -> None:
     now = datetime(2026, 11, 20, 17, tzinfo=TZ)
     cases = []
     for d in (16, 17, 18):
-        _a, case = services.absence_record(actor=users["school"], enrolment=e, data={"date": date(2026, 11, d)}, now=now)
+        _a, case = services.absence_record(
+            actor=users["school"], enrolment=e, data={"date": date(2026, 11, d)}, now=now
+        )
         cases.append(case)
     assert cases[0] is None and cases[1] is None and cases[2] is not None
     assert cases[2].opened_on == date(2026, 11, 18)

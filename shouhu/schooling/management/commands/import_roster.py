@@ -28,7 +28,9 @@ class Command(BaseCommand):
 
     def _write(self, options: dict[str, Any], summary: dict[str, Any]) -> None:
         if options.get("summary_json"):
-            Path(options["summary_json"]).write_text(json.dumps(summary, ensure_ascii=False, indent=1), "utf-8")
+            Path(options["summary_json"]).write_text(
+                json.dumps(summary, ensure_ascii=False, indent=1), "utf-8"
+            )
 
     def _fail(self, options: dict[str, Any], code: str, message: str) -> NoReturn:
         summary = {"rows": 0, "matched": 0, "new": 0, "mismatched": 0, "error": code}
@@ -41,13 +43,17 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             self._fail(options, "not_found", f"找不到文件：{path}")
-        school = Organisation.objects.filter(pk=int(options["school"]) if str(options["school"]).isdigit() else 0)
-        school = school.filter(kind__in=SCHOOL_KINDS).first()
+        pk = int(options["school"]) if str(options["school"]).isdigit() else 0
+        school = Organisation.objects.filter(pk=pk, kind__in=SCHOOL_KINDS).first()
         if school is None:
             self._fail(options, "bad_school", f"没有编号为 {options['school']} 的学校或幼儿园。")
         try:
             summary = roster_import(
-                actor=None, school=school, data=path.read_bytes(), filename=path.name, dry_run=options["dry_run"]
+                actor=None,
+                school=school,
+                data=path.read_bytes(),
+                filename=path.name,
+                dry_run=options["dry_run"],
             )
         except UnusableFile as exc:
             self._fail(options, exc.code, exc.message)
