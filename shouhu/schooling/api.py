@@ -316,6 +316,7 @@ class DropoutViewSet(viewsets.ReadOnlyModelViewSet):
 class PairingSerializer(serializers.ModelSerializer):
     child = serializers.UUIDField(source="child_id")
     school = serializers.IntegerField(source="school_id", read_only=True)
+    starts_on = serializers.DateField(required=False)
 
     class Meta:
         model = Pairing
