@@ -39,12 +39,13 @@ def dropout_due(
     """Has a pupil's unexcused absence, as of `on`, reached the threshold (R4.2, 控辍保学)?
 
     `unexcused` are (date, days) of unexcused absences. Due when the school days ending at `on` are
-    `consecutive` in a row each with an unexcused absence, or when the unexcused days of `on`'s month
+    `consecutive` in a row each with a whole day of unexcused absence (half days count only towards the
+    month), or when the unexcused days of `on`'s month
     up to `on` add up to `month_days`. Only absences up to `on` count: the answer for a past day is what
     the school knew that day."""
     days = {d: float(n) for d, n in unexcused if d <= on and float(n) > 0}
     run, d = 0, on
-    while d in days and is_school_day(d):
+    while days.get(d, 0) >= 1 and is_school_day(d):
         run += 1
         if run >= consecutive:
             return DropoutDecision(
