@@ -19,7 +19,8 @@ GRADES = ["一年级", "二年级", "三年级", "四年级", "五年级", "六�
 
 
 def _school_days_before(today: date, n: int) -> list[date]:
-    out, d = [], today
+    out: list[date] = []
+    d = today
     while len(out) < n:
         d -= timedelta(days=1)
         if rules.is_school_day(d):

@@ -26,7 +26,7 @@ def client(user: Any) -> APIClient:
 
 
 def last_school_days(n: int) -> list[date]:
-    d, out = timezone.localdate(), []
+    d, out = timezone.localdate(), list[date]()
     while len(out) < n:
         if d.weekday() < 5:
             out.append(d)

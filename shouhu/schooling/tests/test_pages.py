@@ -24,7 +24,7 @@ def web(user: Any) -> Client:
 
 
 def school_days(n: int) -> list[date]:
-    d, out = timezone.localdate(), []
+    d, out = timezone.localdate(), list[date]()
     while len(out) < n:
         if d.weekday() < 5:
             out.append(d)
