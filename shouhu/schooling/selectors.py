@@ -98,17 +98,28 @@ def census(user: Any, *, on: date, region: str | None = None, limit: int = 500) 
     )
 
 
-def census_counts(prefix: str, on: date) -> dict[str, int]:
-    """The two lists' sizes in a region (for the ledger's completeness figures; no names)."""
+def census_counts(villages: list[str], on: date) -> dict[str, int]:
+    """Per village: the entries of the two census work lists (R1.10) — roster pupils marked left-behind
+    missing from the ledger, and ledger children of school age on no roster. Figures for the ledger's
+    completeness (no names); two GROUP BY queries whatever the number of villages."""
     earliest, latest = birth_window(on, school_age_range())
-    missing = Enrolment.objects.filter(until__isnull=True, roster_left_behind=True, child__isnull=True)
-    kids = Child.objects.filter(birth_date__gte=earliest, birth_date__lte=latest).exclude(
-        Exists(Enrolment.objects.filter(child=OuterRef("pk"), until__isnull=True))
+    out: dict[str, int] = dict.fromkeys(villages, 0)
+    missing = (
+        Enrolment.objects.filter(
+            until__isnull=True, roster_left_behind=True, child__isnull=True, village_id__in=villages
+        )
+        .values("village_id")
+        .annotate(n=Count("id"))
     )
-    return {
-        "missing_from_ledger": missing.filter(prefix_q("village__pk", [prefix])).count(),
-        "not_on_roster": kids.filter(prefix_q("village__pk", [prefix])).count(),
-    }
+    kids = (
+        Child.objects.filter(village_id__in=villages, birth_date__gte=earliest, birth_date__lte=latest)
+        .exclude(Exists(Enrolment.objects.filter(child=OuterRef("pk"), until__isnull=True)))
+        .values("village_id")
+        .annotate(n=Count("pk"))
+    )
+    for row in [*missing, *kids]:
+        out[row["village_id"]] = out.get(row["village_id"], 0) + row["n"]
+    return out
 
 
 def oversight(user: Any, *, on: date) -> list[dict[str, Any]]:

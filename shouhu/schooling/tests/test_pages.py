@@ -116,6 +116,10 @@ def test_census_and_oversight(users: dict[str, Any], school: Any) -> None:
     make_child(users, name="太小", birth_date=date(2024, 5, 5))
     page = web(users["vw"]).get("/schooling/census/").content.decode()
     assert "不在册" in page and "太小" not in page and "在册 ·" not in page.replace("不在册", "")
+    from shouhu.ledger import completeness
+
+    town = completeness.figures(users["sup"])[0]
+    assert town.census == 1  # 不在册 (太小 is under school age; 在册 is on the roster)
     rows = web(users["edu"]).get("/schooling/oversight/")
     assert rows.status_code == 200 and "巴山中心小学" in rows.content.decode()
     assert web(users["officer"]).get("/schooling/oversight/").status_code == 403
