@@ -21,14 +21,14 @@ def _school_test(obj: Any, ids: tuple[Any, ...]) -> bool:
 
 
 def register() -> None:
-    from shouhu.schooling.models import Absence, DropoutCase, Enrolment, Pairing, SchoolContact
+    from shouhu.schooling.models import Absence, DropoutCase, Enrolment, Pairing, SchoolContact, Wellbeing
 
-    for model in (Enrolment, Absence, DropoutCase, Pairing, SchoolContact):
+    for model in (Enrolment, Absence, DropoutCase, Pairing, SchoolContact, Wellbeing):
         register_anchor(model, SCHOOL, _school_q, _school_test)
     register_anchor(
         Enrolment,
         REGION,
         lambda p: prefix_q("child__village__pk", p) | (Q(child__isnull=True) & prefix_q("village__pk", p)),
     )
-    for model in (Absence, DropoutCase, Pairing, SchoolContact):
+    for model in (Absence, DropoutCase, Pairing, SchoolContact, Wellbeing):
         register_anchor(model, REGION, lambda p: prefix_q("child__village__pk", p))

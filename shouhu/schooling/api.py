@@ -22,7 +22,7 @@ from shouhu.core.accesslog import record_read
 from shouhu.core.api import request_body
 from shouhu.core.jurisdiction import acting_user, client_ip
 from shouhu.schooling import dropout, selectors, services
-from shouhu.schooling.models import Absence, DropoutCase, Enrolment, Pairing, SchoolContact
+from shouhu.schooling.models import Absence, DropoutCase, Enrolment, Pairing, SchoolContact, Wellbeing
 
 
 def _read(request: Request, count: int, detail: str, child_id: Any = "") -> None:
@@ -377,3 +377,24 @@ class SchoolContactViewSet(_SchoolRows):
     serializer_class = SchoolContactSerializer
     model = SchoolContact
     service = staticmethod(services.school_contact_add)
+
+
+class WellbeingSerializer(serializers.ModelSerializer):
+    child = serializers.UUIDField(source="child_id")
+    school = serializers.IntegerField(source="school_id", read_only=True)
+    occurred_at = serializers.DateTimeField(required=False)
+    situations = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+
+    class Meta:
+        model = Wellbeing
+        fields = ["id", "child", "school", "kind", "note", "situations", "counselling", "occurred_at"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="心理关爱、不良行为和宿舍记录"),
+    create=extend_schema(summary="登记心理关爱记录（写明应报告情形即开始计算学校的报告时限）"),
+)
+class WellbeingViewSet(_SchoolRows):
+    serializer_class = WellbeingSerializer
+    model = Wellbeing
+    service = staticmethod(services.wellbeing_record)

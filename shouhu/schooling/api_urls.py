@@ -9,6 +9,7 @@ from shouhu.schooling.api import (
     EnrolmentViewSet,
     PairingViewSet,
     SchoolContactViewSet,
+    WellbeingViewSet,
 )
 
 router = SimpleRouter()
@@ -17,5 +18,6 @@ router.register("absences", AbsenceViewSet, basename="absence")
 router.register("dropouts", DropoutViewSet, basename="dropout")
 router.register("pairings", PairingViewSet, basename="pairing")
 router.register("school-contacts", SchoolContactViewSet, basename="school-contact")
+router.register("wellbeing", WellbeingViewSet, basename="wellbeing")
 
 urlpatterns: list[URLPattern | URLResolver] = [*router.urls]

@@ -281,3 +281,32 @@ class SchoolContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child_id} {self.kind}"
+
+
+class Wellbeing(models.Model):
+    """A teacher's wellbeing record (R4.5; issue 13 part 6): a psychological concern, bad behaviour or a
+    boarding pupil's dormitory note, with a referral to counselling. A record naming a reportable
+    situation starts the school's report clock (a protection finding, R5.3)."""
+
+    class Kind(models.TextChoices):
+        PSYCHOLOGICAL = "psychological", _("心理问题")
+        BEHAVIOUR = "behaviour", _("不良行为")
+        DORMITORY = "dormitory", _("宿舍记录")
+
+    child = models.ForeignKey("registry.Child", on_delete=models.CASCADE, related_name="school_wellbeing")
+    school = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices)
+    note = models.CharField(_("情况"), max_length=500)
+    situations = models.JSONField(_("应报告情形"), default=list, blank=True)
+    counselling = models.BooleanField(_("转介心理辅导"), default=False)
+    occurred_at = models.DateTimeField(_("发现时间"))
+    recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "id"]
+        verbose_name = _("心理关爱与宿舍记录")
+        verbose_name_plural = _("心理关爱与宿舍记录")
+
+    def __str__(self) -> str:
+        return f"{self.child_id} {self.kind}"

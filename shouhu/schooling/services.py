@@ -26,7 +26,7 @@ from shouhu.core.events import EventSpec, record_events
 from shouhu.core.identity import IdentityError, validate_id_number
 from shouhu.core.models import Organisation, OrganisationKind, Region, User
 from shouhu.registry.models import Child
-from shouhu.schooling.models import Absence, Catchment, Enrolment, Match, Pairing, SchoolContact
+from shouhu.schooling.models import Absence, Catchment, Enrolment, Match, Pairing, SchoolContact, Wellbeing
 
 SCHOOL_KINDS = (OrganisationKind.SCHOOL, OrganisationKind.KINDERGARTEN)
 
@@ -512,3 +512,71 @@ def school_contact_add(
         ]
     )
     return c
+
+
+@transaction.atomic
+def wellbeing_record(
+    *, actor: User, enrolment: Enrolment, data: dict[str, Any], now: datetime | None = None
+) -> Wellbeing:
+    """A teacher flags a psychological concern, bad behaviour or a dormitory note (R4.5). Naming a
+    reportable situation records a protection finding: the school's report clock starts, as a visit's
+    does for the village (R5.3; the scan holds the school accountable if no report follows)."""
+    from shouhu.protection.models import Situation
+    from shouhu.protection.services import finding_record
+
+    now = now or timezone.now()
+    if not can(actor, "school.care", enrolment) or enrolment.child is None:
+        raise PermissionDenied(_("只有学生所在学校可以登记心理关爱记录。"))
+    errors: dict[str, list[str]] = {}
+    kind = data.get("kind")
+    if kind not in Wellbeing.Kind.values:
+        errors["kind"] = [_("类别须为心理问题、不良行为或宿舍记录。")]
+    elif kind == Wellbeing.Kind.DORMITORY and not enrolment.boarding:
+        errors["kind"] = [_("该学生不寄宿，不能登记宿舍记录。")]
+    note = (data.get("note") or "").strip()
+    if not note:
+        errors["note"] = [_("请写明情况。")]
+    situations = list(data.get("situations") or [])
+    known = set(Situation.objects.filter(code__in=situations, active=True).values_list("code", flat=True))
+    unknown = [s for s in situations if s not in known]
+    if unknown:
+        errors["situations"] = [_("没有这些应报告情形：%(s)s。") % {"s": "、".join(map(str, unknown))}]
+    when = data.get("occurred_at") or now
+    if not isinstance(when, datetime) or when > now:
+        errors["occurred_at"] = [_("请填写不晚于现在的发现时间。")]
+    if errors:
+        raise ValidationError(errors)
+    w = Wellbeing.objects.create(
+        child=enrolment.child,
+        school=enrolment.school,
+        kind=str(kind),
+        note=note[:500],
+        situations=situations,
+        counselling=bool(data.get("counselling")),
+        occurred_at=when,
+        recorded_by=actor,
+    )
+    record_events(
+        [
+            event(
+                "schooling.wellbeing_recorded",
+                w,
+                actor,
+                _("心理关爱：%(k)s") % {"k": w.get_kind_display()},
+                {"kind": w.kind, "counselling": w.counselling, "situations": situations},
+                child_id=w.child_id,
+                region=enrolment.child.village_id,
+                at=now,
+            )
+        ]
+    )
+    if situations:
+        finding_record(
+            unit=enrolment.school,
+            child=enrolment.child,
+            source="school_wellbeing",
+            situations=situations,
+            found_at=when,
+            source_ref=str(w.pk),
+        )
+    return w

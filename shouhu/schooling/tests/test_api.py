@@ -188,3 +188,46 @@ def test_pairings_and_school_contacts(users: dict[str, Any], school: Any) -> Non
     assert SchoolContact.objects.get().pairing == Pairing.objects.get()
     assert c.get("/api/v1/school-contacts/").json()["count"] == 1
     assert client(users["vw"]).get("/api/v1/pairings/").status_code == 403
+
+
+def test_wellbeing_records_and_the_report_clock(users: dict[str, Any], school: Any) -> None:
+    from shouhu.protection.models import Finding
+
+    kid = make_child(users)
+    enrol(school, kid, n=7)
+    c = client(users["school"])
+    r = c.post(
+        "/api/v1/wellbeing/",
+        {"child": str(kid.pk), "kind": "psychological", "note": "情绪低落", "counselling": True},
+        format="json",
+    )
+    assert r.status_code == 201 and not Finding.objects.exists()
+    r = c.post(
+        "/api/v1/wellbeing/", {"child": str(kid.pk), "kind": "dormitory", "note": "夜里哭"}, format="json"
+    )
+    assert r.status_code == 400 and "不寄宿" in r.json()["kind"][0]
+    r = c.post(
+        "/api/v1/wellbeing/",
+        {"child": str(kid.pk), "kind": "behaviour", "note": "x", "situations": ["nope"]},
+        format="json",
+    )
+    assert r.status_code == 400 and "nope" in r.json()["situations"][0]
+    r = c.post(
+        "/api/v1/wellbeing/",
+        {
+            "child": str(kid.pk),
+            "kind": "behaviour",
+            "note": "身上有伤，自述被打",
+            "situations": ["domestic_violence"],
+        },
+        format="json",
+    )
+    assert r.status_code == 201
+    f = Finding.objects.get()
+    assert (f.unit, f.child, f.situations, f.source) == (
+        school,
+        kid,
+        ["domestic_violence"],
+        "school_wellbeing",
+    )
+    assert c.get("/api/v1/wellbeing/").json()["count"] == 2

@@ -340,6 +340,7 @@ URLS: dict[str, Entry] = {
     "dropout-attempts": Entry("dropout", _pk("dropout"), POST),
     "pairing-list": Entry(None, methods=GET_POST),
     "school-contact-list": Entry(None, methods=GET_POST),
+    "wellbeing-list": Entry(None, methods=GET_POST),
     # users and roles, audit
     "web:user_list": Entry(None),
     "web:user_create": Entry(None, methods=GET_POST),
