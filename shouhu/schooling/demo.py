@@ -35,9 +35,17 @@ def seed_schooling(today: date) -> int:
     for code in FEATURED:
         town = Region.objects.get(code=code)
         school = Organisation.objects.filter(name=f"{short_name(town)}中心小学").first()
-        teacher = User.objects.filter(organisation=school, role_assignments__role="school_staff").first()
         if school is None or Enrolment.objects.filter(school=school).exists():
             continue
+        # the school's own login: whoever takes attendance there (asked of the access model)
+        teacher = next(
+            (
+                u
+                for u in User.objects.filter(organisation=school, is_active=True).order_by("pk")
+                if school.pk in services.school_ids(u, "attendance.record")
+            ),
+            None,
+        )
         for village in Region.objects.filter(parent=town):
             Catchment.objects.get_or_create(school=school, village=village)
         rows = []
