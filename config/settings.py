@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "shouhu.care",
     "shouhu.protection",
     "shouhu.ledger",
+    "shouhu.schooling",
     "shouhu.web",
 ]
 

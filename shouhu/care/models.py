@@ -30,6 +30,7 @@ class AlertKind(models.TextChoices):
     NO_DESIGNATED_WORKER = "no_designated_worker", _("村（居）未落实儿童主任")
     DEADLINE_BREACHED = "deadline_breached", _("处置环节超时")
     GUARDIAN_ADMONISHED = "guardian_admonished", _("监护人多次劝诫仍不改正")
+    DROPOUT = "dropout", _("疑似辍学")
 
 
 class AlertQuerySet(RestrictedQuerySet["Alert"]):

@@ -54,6 +54,17 @@ CAPABILITIES: dict[str, object] = {
     "care.admonish": _("登记劝诫、制止"),
     "care.supervise": _("查看各村工作情况"),
     "alert.view": _("查看预警"),
+    # schooling (R4, R1.10; issue 13)
+    "roster.view": _("查看学籍名册和留守学生标识"),
+    "roster.edit": _("导入学籍名册、登记学生、确认匹配"),
+    "attendance.record": _("登记学生缺勤"),
+    "dropout.view": _("查看控辍保学个案"),
+    "dropout.act": _("控辍保学：登记辍学、劝返、复学、转学"),
+    "dropout.report": _("向县教委和乡镇书面报告辍学"),
+    "dropout.decide": _("认定免于（缓）入学"),
+    "census.view": _("查看学籍与台账比对清单"),
+    "school.care": _("登记结对帮扶和家校联系"),
+    "schooling.oversee": _("查看各校控辍保学、留守学生登记和结对覆盖情况"),
     # the ledger
     "ledger.import": _("导入台账"),
     "ledger.export": _("导出台账（须说明用途）"),
@@ -131,6 +142,17 @@ def _all(reach: str, *caps: str) -> dict[str, str]:
 
 _CHILD_WORK = ("child.view", "child.create", "child.edit")
 _CARE_WORK = ("care.record", "care.contact", "care.admonish", "alert.view")
+# Schooling work (issue 13): what a school does for its own pupils, and what a region's users see of it.
+_SCHOOL_WORK = (
+    "roster.view",
+    "roster.edit",
+    "attendance.record",
+    "dropout.view",
+    "dropout.act",
+    "dropout.report",
+    "census.view",
+    "school.care",
+)
 
 ROLES: dict[str, RoleSpec] = {
     spec.code: spec
@@ -154,6 +176,7 @@ ROLES: dict[str, RoleSpec] = {
                 **_all(REGION, *_CHILD_WORK, *_CARE_WORK, "care.supervise"),
                 **_all(REGION, "case.view", "case.reporter", "case.assist", "case.follow_up"),
                 **_all(REGION, "case.reassign", "accountability.view"),
+                **_all(REGION, "roster.view", "dropout.view", "census.view", "schooling.oversee"),
                 **_all(REGION, "ledger.import", "ledger.export", "ledger.approve"),
                 **_all(REGION, "stats.view", "audit.view", "roles.grant", "auth.lockouts", "auth.tokens"),
                 **_all(ANY, "report.create"),
@@ -169,6 +192,8 @@ ROLES: dict[str, RoleSpec] = {
                 **_all(REGION, "case.view", "case.reporter", "case.assist", "case.follow_up"),
                 **_all(REGION, "accountability.view", "stats.view", "auth.lockouts"),
                 **_all(REGION, "ledger.import", "ledger.export", "ledger.submit", "ledger.review"),
+                **_all(REGION, "roster.view", "dropout.view", "dropout.act", "census.view"),
+                **_all(REGION, "schooling.oversee"),
                 **_all(ANY, "report.create"),
             },
             groups=ALL_GROUPS,
@@ -181,6 +206,8 @@ ROLES: dict[str, RoleSpec] = {
                 # assists the assessment of its village's cases; the reporter stays confidential
                 **_all(REGION, "case.view", "case.follow_up"),
                 **_all(REGION, "ledger.import", "ledger.export", "ledger.submit"),
+                # persuades a dropout back with the school; works the census lists (R4.2, R1.10)
+                **_all(REGION, "roster.view", "dropout.view", "dropout.act", "census.view"),
                 **_all(ANY, "report.create"),
             },
             groups=ALL_GROUPS,
@@ -188,17 +215,25 @@ ROLES: dict[str, RoleSpec] = {
         RoleSpec(
             "school_staff",
             _("学校/幼儿园"),
-            {**_all(SCHOOL, "child.view", "care.contact"), **_all(ANY, "report.create")},
+            {
+                **_all(SCHOOL, "child.view", "care.contact", *_SCHOOL_WORK),
+                **_all(ANY, "report.create"),
+            },
             groups=frozenset({"identity", "schooling", "contacts"}),
             org_kinds=("school", "kindergarten"),
             help=_(
-                "学校/幼儿园查看本校就读儿童的身份、就学和联系方式，登记协助学生与父母联系，依法强制报告。"
+                "学校/幼儿园查看本校就读儿童的身份、就学和联系方式，管理学籍名册、考勤和控辍保学，登记结对帮扶、"
+                "家校联系和协助学生与父母联系，依法强制报告。"
             ),
         ),
         RoleSpec(
             "education_bureau",
             _("县教委"),
-            {**_all(REGION, "child.view", "stats.view"), **_all(ANY, "report.create")},
+            {
+                **_all(REGION, "child.view", "stats.view"),
+                **_all(REGION, "roster.view", "dropout.view", "dropout.decide", "schooling.oversee"),
+                **_all(ANY, "report.create"),
+            },
             groups=frozenset({"identity", "schooling"}),
             help=_("县教委查看辖区儿童的身份和就学情况（控辍保学、学籍标识），不查看家庭、健康和经济情况。"),
         ),

@@ -13,6 +13,7 @@ FILE = "file"  # a change to the child's file: the change rows are filtered by f
 STATUS = "status"  # the left-behind status entered or left
 FAMILY = "family"  # carer, guardian, grandparents, agreement, household and plan
 CARE = "care"  # contacts, visits, pairings, admonitions, alerts
+SCHOOLING = "schooling"  # rosters, absences, dropout cases, pairing and school contact (issue 13)
 PROTECTION = "protection"  # a protection case's steps: only with case.view on that very case
 REPORT = "report"  # a report opening or joining a case: its actor is the reporter (case.reporter)
 REPORTER = "reporter"  # papers about the reporter (the written answer): only with case.reporter on the case
@@ -20,7 +21,7 @@ LEDGER = "ledger"  # ledger review of a township
 ADMIN = "admin"  # users, roles, logins, configuration: the audit trail only
 RESTRICTED = "restricted"
 
-CLASSES = (FILE, STATUS, FAMILY, CARE, PROTECTION, REPORT, REPORTER, LEDGER, ADMIN, RESTRICTED)
+CLASSES = (FILE, STATUS, FAMILY, CARE, SCHOOLING, PROTECTION, REPORT, REPORTER, LEDGER, ADMIN, RESTRICTED)
 
 VERB_CLASSES: dict[str, str] = {
     "child.status_entered": STATUS,
@@ -32,6 +33,7 @@ VERB_CLASSES: dict[str, str] = {
     "household.": FAMILY,
     "plan.": FAMILY,
     "care.": CARE,
+    "schooling.": SCHOOLING,
     "alert.": CARE,
     "case.opened": REPORT,
     "case.report_joined": REPORT,
@@ -75,6 +77,7 @@ TIMELINE_RULES: dict[str, tuple[str, ...]] = {
     STATUS: ("child.care", "child.schooling"),
     FAMILY: ("child.family",),
     CARE: ("child.care",),
+    SCHOOLING: ("child.schooling",),
     PROTECTION: ("case",),
     REPORT: ("case",),
     REPORTER: ("reporter",),

@@ -3,8 +3,9 @@
 Per village, over the files the user may see: how many children, how many with a required field
 missing (current address, guardianship rating, village-committee contact, either parent's record),
 how many stored ID numbers that no longer pass validation (legacy data), how many without a carer or
-entrusted guardian on file, how many without any visit (shouhu.care). Counts against the school census
-(R4.1) are not computed: the schooling module does not exist yet (`census` is None).
+entrusted guardian on file, how many without any visit (shouhu.care), and `census`: the entries of the schooling module's two
+census work lists (R4.1, R1.10: roster pupils marked left-behind missing from the ledger, and ledger
+children of school age on no roster).
 
 Set-based: one aggregate query per figure family, plus one pass over the stored ID numbers.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from shouhu.core.access import prefix_q, restrict
 from shouhu.core.identity import IdentityError, validate_id_number
@@ -32,7 +34,7 @@ class Figures:
     invalid_ids: int = 0
     no_guardian: int = 0
     no_visit: int | None = 0
-    census: int | None = None  # school census not yet available (R4.1)
+    census: int | None = None  # gaps between the school rosters and the ledger (R4.1, R1.10)
     villages: list[Figures] = field(default_factory=list)
 
     @property
@@ -48,6 +50,10 @@ class Figures:
         self.missing_fields += other.missing_fields
         self.invalid_ids += other.invalid_ids
         self.no_guardian += other.no_guardian
+        if self.census is not None and other.census is not None:
+            self.census += other.census
+        else:
+            self.census = None
         if self.no_visit is not None and other.no_visit is not None:
             self.no_visit += other.no_visit
         else:
@@ -114,6 +120,9 @@ def figures(user: User, *, region: Region | None = None) -> list[Figures]:
         r.code: r
         for r in Region.objects.filter(code__in=[r["village_id"] for r in rows]).select_related("parent")
     }
+    from shouhu.schooling.selectors import census_counts  # the school census (R4.1), a sibling module
+
+    census = census_counts([r["village_id"] for r in rows], timezone.localdate())
     towns: dict[str, Figures] = {}
     for r in sorted(rows, key=lambda r: r["village_id"]):
         v = regions[r["village_id"]]
@@ -125,11 +134,12 @@ def figures(user: User, *, region: Region | None = None) -> list[Figures]:
             invalid_ids=invalid.get(v.code, 0),
             no_guardian=r["no_guardian"],
             no_visit=visits.get(v.code, {}).get("never_visited", 0) if visit is not None else None,
+            census=census.get(v.code, 0),
         )
         t = v.parent
         assert t is not None
         town = towns.setdefault(
-            t.code, Figures(code=t.code, name=t.name, no_visit=0 if visit is not None else None)
+            t.code, Figures(code=t.code, name=t.name, no_visit=0 if visit is not None else None, census=0)
         )
         town.add(f)
         town.villages.append(f)

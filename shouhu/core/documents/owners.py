@@ -34,7 +34,13 @@ from shouhu.core.capabilities import GROUPS
 # view capabilities lie within it (checked at registration); which one a request needs is decided by the
 # record, after which out of reach answers 404 like missing. (`report.create` is every account's: a
 # reporter opens the written answer to their own report.)
-RECORD_CAPABILITIES: tuple[str, ...] = ("child.view", "case.view", "case.reporter", "report.create")
+RECORD_CAPABILITIES: tuple[str, ...] = (
+    "child.view",
+    "case.view",
+    "case.reporter",
+    "report.create",
+    "dropout.view",  # a dropout case's written report (schooling, issue 13)
+)
 
 
 def _nothing(user: Any, record: Any) -> frozenset[str]:

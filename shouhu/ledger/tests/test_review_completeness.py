@@ -76,7 +76,8 @@ def test_completeness_per_village_and_township(users: dict[str, Any], make_child
     assert v2.invalid_ids == 1
     assert t.no_guardian == 3  # no carer recorded for anyone
     assert t.no_visit in (3, None)
-    assert t.census is None  # school census not yet available
+    # the school census (R1.10): all three are of school age and on no school's roster
+    assert t.census == 3 and sum(v.census or 0 for v in t.villages) == 3
     assert completeness.figures(users["nobody"]) == []
     assert sum(x.children for x in completeness.figures(users["county"])) == 4
 

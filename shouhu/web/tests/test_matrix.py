@@ -135,6 +135,7 @@ MISSING_OF = {
     "protection.case": MISSING_UUID,
     "protection.petition": MISSING_INT,
     "protection.report": MISSING_UUID,
+    "schooling.dropout": MISSING_UUID,
 }
 OWNER_KIND = {  # the matrix's kind of object of each owner type ("report": each user's own)
     "registry.child": "child",
@@ -143,6 +144,7 @@ OWNER_KIND = {  # the matrix's kind of object of each owner type ("report": each
     "protection.case": "case",
     "protection.petition": "case",
     "protection.report": "report",
+    "schooling.dropout": "dropout",
 }
 ATTACHABLE = ("registry.child", "registry.agreement", "care.visit", "protection.case", "protection.petition")
 # The field group the world's document of each owner needs beyond seeing the record (worlds.PAPER_DOCUMENTS)
@@ -324,6 +326,26 @@ URLS: dict[str, Entry] = {
         "township", lambda w, u: {"code": w.township if w else "999999999000"}, POST
     ),
     "web:ledger_completeness": Entry(None),
+    # schooling (issue 13)
+    "web:schooling_home": Entry(None),
+    "web:schooling_attendance": Entry(None, methods=GET_POST),
+    "web:schooling_dropouts": Entry(None),
+    "web:schooling_dropout": Entry("dropout", _pk("dropout")),
+    "web:schooling_dropout_transition": Entry("dropout", _pk("dropout"), POST),
+    "web:schooling_roster": Entry(None, methods=GET_POST),
+    "web:schooling_marks": Entry(None),
+    "web:schooling_census": Entry(None),
+    "web:schooling_oversight": Entry(None),
+    "enrolment-list": Entry(None, methods=GET_POST),
+    "enrolment-detail": Entry("enrolment", _int("enrolment", "pk"), ("get", "put", "patch")),
+    "absence-list": Entry(None, methods=GET_POST),
+    "dropout-list": Entry(None),
+    "dropout-detail": Entry("dropout", _pk("dropout")),
+    "dropout-transitions": Entry("dropout", _pk("dropout"), POST),
+    "dropout-attempts": Entry("dropout", _pk("dropout"), POST),
+    "pairing-list": Entry(None, methods=GET_POST),
+    "school-contact-list": Entry(None, methods=GET_POST),
+    "wellbeing-list": Entry(None, methods=GET_POST),
     # users and roles, audit
     "web:user_list": Entry(None),
     "web:user_create": Entry(None, methods=GET_POST),
@@ -440,8 +462,11 @@ def _ok(method: str, status: int) -> bool:
 
 @pytest.fixture
 def worlds(users: dict[str, Any], county: dict[str, Any]) -> tuple[World, World]:
+    from shouhu.schooling.tests.worlds import add_schooling
+
     a = build_world_a(users, county)
     b = build_world_b()
+    add_schooling(a, b)
     for u in users.values():
         forget_access(u)
     return a, b

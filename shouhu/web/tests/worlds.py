@@ -47,6 +47,8 @@ class World:
     answers: dict[int, Any] = field(default_factory=dict)  # user id → the written answer to their report
     lock: Any = None  # a login lock on an account of the world (issue 10: auth.lockouts)
     token: Any = None  # a service token issued by the world's county administrator (auth.tokens)
+    enrolment: Any = None  # the child's enrolment at a school (schooling, issue 13)
+    dropout: Any = None  # a dropout case of the child
 
 
 def add_login_records(world: World, locked: Any, region_code: str, admin: Any) -> None:

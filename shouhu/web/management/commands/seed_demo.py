@@ -106,6 +106,14 @@ class Command(BaseCommand):
                 f"(generated {created} demo children, seed {seed}, ages as of {today})"
             )
 
+        from shouhu.schooling.demo import seed_schooling  # the demo schools' rosters (issue 13)
+
+        pupils = seed_schooling(today)
+        if pupils:
+            self.stdout.write(
+                f"已为演示学校登记 {pupils} 名学生 (enrolled {pupils} pupils at the demo schools)"
+            )
+
         self.stdout.write(
             f"\n演示账号 Demo logins (password for all: {logins[0].password if logins else '-'})"
         )
