@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "shouhu.care",
     "shouhu.protection",
     "shouhu.ledger",
+    "shouhu.services",
     "shouhu.web",
 ]
 

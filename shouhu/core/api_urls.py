@@ -47,6 +47,7 @@ urlpatterns = _marked(
         # Each module's routes (alerts, contacts, visits; reports, cases) come from its own api_urls.
         path("", include("shouhu.care.api_urls")),
         path("", include("shouhu.protection.api_urls")),
+        path("", include("shouhu.services.api_urls")),
         # Documents (PDF) and attachments of any record (core's document service).
         path("", include("shouhu.core.documents.api_urls")),
     ]

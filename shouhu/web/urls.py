@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("shouhu.care.web_urls")),
     path("", include("shouhu.protection.web_urls")),
     path("", include("shouhu.ledger.web_urls")),
+    path("", include("shouhu.services.web_urls")),
     # Users and role grants (roles.grant) and the auditor's pages (audit.view): core's pages.
     path("", include("shouhu.core.web_urls")),
     # Documents (PDF), attachments and the public verify page (core's document service).

@@ -107,6 +107,9 @@ class Command(BaseCommand):
                 f"(generated {created} demo children, seed {seed}, ages as of {today})"
             )
 
+        from shouhu.services.demo import seed_services  # a provider, programmes, sessions (issue 17)
+
+        seed_services()
         self.stdout.write(
             f"\n演示账号 Demo logins (password for all: {logins[0].password if logins else '-'})"
         )
