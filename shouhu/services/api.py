@@ -27,6 +27,11 @@ from shouhu.services.serializers import (
 )
 
 
+def _plain(body: Any) -> dict[str, Any]:
+    """A JSON object as is; a form body (QueryDict) as its last values, so a field is never a list."""
+    return body.dict() if hasattr(body, "dict") else dict(body)
+
+
 class ServiceTypeSerializer(serializers.ModelSerializer):
     class Meta:
         model = ServiceType
@@ -105,7 +110,7 @@ class NeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if not body.get("child"):
             return Response({"child": ["请填写儿童的 id。"]}, status=status.HTTP_400_BAD_REQUEST)
         child = get_child(request.user, body["child"])
-        need = services.need_record(actor=acting_user(request), child=child, data=dict(body))
+        need = services.need_record(actor=acting_user(request), child=child, data=_plain(body))
         return Response(self.get_serializer(selectors.get_need(request.user, need.pk)).data, status=201)
 
     @extend_schema(
@@ -200,7 +205,7 @@ class ProviderViewSet(
         responses={201: ProviderSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        p = services.provider_register(actor=acting_user(request), data=dict(request_body(request)))
+        p = services.provider_register(actor=acting_user(request), data=_plain(request_body(request)))
         return Response(self.get_serializer(p).data, status=201)
 
     @extend_schema(
@@ -267,7 +272,7 @@ class ProgrammeViewSet(
         if not body.get("provider"):
             return Response({"provider": ["请填写服务机构的 id。"]}, status=status.HTTP_400_BAD_REQUEST)
         provider = selectors.get_provider(request.user, body["provider"])
-        p = services.programme_create(actor=acting_user(request), provider=provider, data=dict(body))
+        p = services.programme_create(actor=acting_user(request), provider=provider, data=_plain(body))
         return Response(self.get_serializer(selectors.get_programme(request.user, p.pk)).data, status=201)
 
     @extend_schema(
