@@ -44,7 +44,7 @@ def need_list(request: HttpRequest) -> HttpResponse:
     if state:
         rows = rows.filter(state=state)
     if village:
-        rows = rows.filter(child__village_id__startswith=village)
+        rows = rows.filter(child__village__pk__startswith=village)
     if request.GET.get("type"):
         rows = rows.filter(type_id=request.GET["type"])
     page = list(rows.order_by("-created_at", "id")[:200])
