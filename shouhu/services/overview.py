@@ -50,44 +50,44 @@ def township_rows(user: Any, now: datetime | None = None) -> dict[str, Any]:
 
     needs = restrict(Need.objects.all(), user, "service.view").annotate(t=_town("child__village_id"))
     cutoff = now - timedelta(days=float(param("service_need_unmet_days")))
-    for r in needs.values("t").annotate(
+    for r1 in needs.values("t").annotate(
         total=Count("pk"),
         met=Count("pk", filter=Q(state__in=MET)),
         waiting=Count("pk", filter=Q(state__in=WAITING)),
         overdue=Count("pk", filter=Q(state__in=WAITING, created_at__lte=cutoff)),
         unmet=Count("pk", filter=Q(state=NeedState.UNMET)),
     ):
-        stats[r["t"]].update({k: r[k] for k in ("total", "met", "waiting", "overdue", "unmet")})
+        stats[r1["t"]].update({k: r1[k] for k in ("total", "met", "waiting", "overdue", "unmet")})
 
     kids = restrict(Child.objects.filter(key_target=True), user, "service.need")
     served = Q(pk__in=Need.objects.filter(state__in=MET).values("child_id")) | Q(
         pk__in=Enrolment.objects.filter(until__isnull=True).values("child_id")
     )
-    for r in (
+    for r2 in (
         kids.annotate(t=_town("village_id"))
         .values("t")
         .annotate(key_targets=Count("pk"), covered=Count("pk", filter=served))
     ):
-        stats[r["t"]].update(key_targets=r["key_targets"], covered=r["covered"])
+        stats[r2["t"]].update(key_targets=r2["key_targets"], covered=r2["covered"])
 
     progs = restrict(Programme.objects.all(), user, "service.view").annotate(t=_town("village_id"))
-    for r in progs.values("t").annotate(n=Count("pk")):
-        stats[r["t"]]["programmes"] = r["n"]
+    for r3 in progs.values("t").annotate(n=Count("pk")):
+        stats[r3["t"]]["programmes"] = r3["n"]
     sessions = Session.objects.filter(programme__in=progs.values("pk")).annotate(
         t=_town("programme__village_id")
     )
-    for r in sessions.values("t").annotate(n=Count("pk")):
-        stats[r["t"]]["sessions"] = r["n"]
+    for r4 in sessions.values("t").annotate(n=Count("pk")):
+        stats[r4["t"]]["sessions"] = r4["n"]
     att = Attendance.objects.filter(session__programme__in=progs.values("pk"), present=True).annotate(
         t=_town("session__programme__village_id")
     )
-    for r in att.values("t").annotate(n=Count("pk"), h=Sum("hours")):
-        stats[r["t"]].update(attended=r["n"], hours=float(r["h"] or 0))
+    for r5 in att.values("t").annotate(n=Count("pk"), h=Sum("hours")):
+        stats[r5["t"]].update(attended=r5["n"], hours=float(r5["h"] or 0))
 
     refs = restrict(ParentReferral.objects.all(), user, "service.need").annotate(t=_town("child__village_id"))
-    for r in refs.values("t", "outcome").annotate(n=Count("pk")):
-        stats[r["t"]][f"ref_{r['outcome']}"] = r["n"]
-        stats[r["t"]]["referrals"] += r["n"]
+    for r6 in refs.values("t", "outcome").annotate(n=Count("pk")):
+        stats[r6["t"]][f"ref_{r6['outcome']}"] = r6["n"]
+        stats[r6["t"]]["referrals"] += r6["n"]
 
     for t, reason, n in exits_by_reason(user):
         stats[t][f"exit_{'returned' if reason == RETURN_REASON else 'other'}"] += n

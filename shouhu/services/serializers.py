@@ -82,7 +82,7 @@ class StepSerializer(serializers.Serializer):
 
 class DeadlineSerializer(serializers.Serializer):
     target = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     due = serializers.DateTimeField(allow_null=True)
     done_at = serializers.DateTimeField(allow_null=True)
     met = serializers.BooleanField(allow_null=True)

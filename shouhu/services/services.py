@@ -331,7 +331,8 @@ def need_transition(
         ).first()
         if chosen is None:
             raise WorkflowError("programme", _("请选择本机构进行中的服务项目。"))
-    before = {"state": need.state, "provider": need.provider_id}
+    before_state: str = need.state
+    before = {"state": before_state, "provider": need.provider_id}
     now = timezone.now()
     need.state, need.state_at, need.provider = step.target, now, target_provider
     if chosen is not None:
@@ -340,7 +341,7 @@ def need_transition(
     need.save(update_fields=["state", "state_at", "provider", "programme", "version"])
     NeedStep.objects.create(
         need=need,
-        from_state=before["state"],
+        from_state=before_state,
         to_state=step.target,
         at=now,
         actor=actor,

@@ -179,7 +179,9 @@ def attendance(request: HttpRequest, pk: Any) -> HttpResponse:
     if request.method == "POST":
         present = request.POST.getlist("present")
         feedback = {
-            k.removeprefix("fb_"): v for k, v in request.POST.items() if k.startswith("fb_") and v.strip()
+            k.removeprefix("fb_"): str(v)
+            for k, v in request.POST.dict().items()
+            if k.startswith("fb_") and str(v).strip()
         }
         try:
             activities.attendance_take(

@@ -419,7 +419,9 @@ def add_services(world: World, admin: Any, provider_name: str, volunteer: Any) -
     if volunteer is not None:
         session.volunteer = volunteer
         session.save(update_fields=["volunteer"])
-    need = services.need_record(actor=admin, child=world.child, data={"type": "counselling", "source": "visit"})
+    need = services.need_record(
+        actor=admin, child=world.child, data={"type": "counselling", "source": "visit"}
+    )
     services.need_transition(actor=admin, need=need, to="offered", provider=provider.pk)
     world.provider, world.programme, world.session, world.need = provider, programme, session, need
 
