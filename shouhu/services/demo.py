@@ -69,9 +69,7 @@ def seed_services() -> None:
         for v in bashan[:3]
     ]
     first = programmes[0]
-    kids = list(
-        Child.objects.filter(village_id=first.village_id, lb_status=True).order_by("name_pinyin")[:20]
-    )
+    kids = list(Child.objects.filter(village_id=first.village_id).order_by("-lb_status", "name_pinyin")[:20])
     for c in kids:
         Enrolment.objects.get_or_create(programme=first, child=c, defaults={"created_by": actor})
     today = timezone.localdate()
