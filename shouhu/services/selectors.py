@@ -151,3 +151,35 @@ def get_session(user: Any, pk: Any) -> Session:
         "activity.attend",
         pk=pk,
     )
+
+
+def provider_totals(provider_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each provider's totals (issue 17 part 4, for the oversight figures): sessions held, children
+    present, service hours, needs delivered — three aggregate queries for the whole page."""
+    from django.db.models import Sum
+
+    from shouhu.services.models import Attendance
+
+    out: dict[int, dict[str, Any]] = {
+        pk: {"sessions": 0, "present": 0, "hours": 0.0, "delivered": 0} for pk in provider_ids
+    }
+    for row in (
+        Session.objects.filter(programme__provider_id__in=provider_ids)
+        .values("programme__provider_id")
+        .annotate(n=Count("pk"))
+    ):
+        out[row["programme__provider_id"]]["sessions"] = row["n"]
+    for arow in (
+        Attendance.objects.filter(session__programme__provider_id__in=provider_ids, present=True)
+        .values("session__programme__provider_id")
+        .annotate(n=Count("pk"), h=Sum("hours"))
+    ):
+        pid = arow["session__programme__provider_id"]
+        out[pid].update(present=arow["n"], hours=float(arow["h"] or 0))
+    for nrow in (
+        Need.objects.filter(provider_id__in=provider_ids, state__in=(NeedState.DELIVERED, NeedState.CLOSED))
+        .values("provider_id")
+        .annotate(n=Count("pk"))
+    ):
+        out[nrow["provider_id"]]["delivered"] = nrow["n"]
+    return out

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -147,10 +147,55 @@ def provider_list(request: HttpRequest) -> HttpResponse:
         selectors.visible_providers(request.user).prefetch_related("service_types", "villages__parent")
     )
     programmes = list(selectors.visible_programmes(request.user).prefetch_related("enrolments"))
+    totals = selectors.provider_totals([p.pk for p in providers])
     return render(
         request,
         "services/providers.html",
-        {"providers": providers, "programmes": programmes, "types": ServiceType.objects.filter(active=True)},
+        {
+            "providers": [(p, totals[p.pk]) for p in providers],
+            "programmes": [
+                (g, can(request.user, "service.manage", g) or can(request.user, "service.need", g))
+                for g in programmes
+            ],
+            "types": ServiceType.objects.filter(active=True),
+        },
+    )
+
+
+@scoped(("service.manage", "service.need"), obj="programme")
+@login_required
+@never_cache
+def programme_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    """A programme and the children around it who may join: those with a need for its service offered
+    to its provider (the provider sees no one else), or the village's children for the village; one tap
+    enrols."""
+    programme = selectors.get_programme(request.user, pk)
+    if not (can(request.user, "service.manage", programme) or can(request.user, "service.need", programme)):
+        raise PermissionDenied(_("您可以查看该项目，但无权登记参加儿童。"))
+    if request.method == "POST":
+        try:
+            services.enrol(
+                actor=acting_user(request), programme=programme, child_id=request.POST.get("child")
+            )
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, _("已登记参加。"))
+        return redirect("web:service_programme", pk=programme.pk)
+    enrolled = set(programme.enrolments.filter(until__isnull=True).values_list("child_id", flat=True))
+    candidates = [
+        c
+        for c in selectors.enrolment_candidates(request.user, programme).order_by(
+            "-lb_status", "name_pinyin"
+        )[:200]
+        if c.pk not in enrolled
+    ]
+    members = list(programme.enrolments.filter(until__isnull=True).select_related("child"))
+    record_request(request, "list", count=len(candidates) + len(members), detail=f"programme {programme.pk}")
+    return render(
+        request,
+        "services/programme.html",
+        {"programme": programme, "candidates": candidates, "members": members},
     )
 
 

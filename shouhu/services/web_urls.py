@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("services/needs/<uuid:pk>/transition/", views.need_transition, name="service_need_transition"),
     path("services/children/<uuid:pk>/needs/", views.need_add, name="service_need_add"),
     path("services/providers/", views.provider_list, name="service_providers"),
+    path("services/programmes/<int:pk>/", views.programme_detail, name="service_programme"),
     path("services/sessions/", views.session_list, name="service_sessions"),
     path("services/sessions/<int:pk>/", views.attendance, name="service_attendance"),
     path("services/children/<uuid:pk>/parents/", views_source.child_source, name="service_source"),

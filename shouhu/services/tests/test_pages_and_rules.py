@@ -147,3 +147,23 @@ def test_matching_offers_only_eligible_providers_with_room(cs: list[rules.Candid
     assert frees[: len(unlimited)] == unlimited  # no stated limit first
     limited = [f for f in frees if f is not None]
     assert limited == sorted(limited, reverse=True) and all(f > 0 for f in limited)
+
+
+def test_a_provider_enrols_only_children_whose_need_was_offered_to_it(
+    users: dict[str, Any], make_child: Any, provider: Any, staff: Any
+) -> None:
+    from shouhu.services.models import Enrolment, Programme
+
+    programme = Programme.objects.create(
+        provider=provider, name="四点半课堂", service_type_id="homework_help", village_id="500229102201"
+    )
+    asked, other = make_child(name="要辅导"), make_child(name="未推送")
+    need = services.need_record(actor=users["vw"], child=asked, data={"type": "homework_help", "source": "school"})
+    services.need_transition(actor=users["vw"], need=need, to="offered", provider=provider.pk)
+    page = web(staff).get(f"/services/programmes/{programme.pk}/").content.decode()
+    assert "要辅导" in page and "未推送" not in page
+    web(staff).post(f"/services/programmes/{programme.pk}/", {"child": str(other.pk)})
+    web(staff).post(f"/services/programmes/{programme.pk}/", {"child": str(asked.pk)})
+    assert list(Enrolment.objects.filter(programme=programme).values_list("child__name", flat=True)) == ["要辅导"]
+    listing = web(staff).get("/services/providers/").content.decode()
+    assert "活动 0 场" in listing and f"/services/programmes/{programme.pk}/" in listing

@@ -383,6 +383,7 @@ URLS: dict[str, Entry] = {
     "web:service_need_transition": Entry("need", _pk("need"), POST),
     "web:service_need_add": Entry("child", _pk("child"), POST),
     "web:service_providers": Entry(None),
+    "web:service_programme": Entry("programme", _int("programme", "pk"), GET_POST),
     "web:service_sessions": Entry(None),
     "web:service_attendance": Entry("session", _int("session", "pk"), GET_POST),
     "web:service_source": Entry("child", _pk("child")),
