@@ -158,12 +158,16 @@ def test_a_provider_enrols_only_children_whose_need_was_offered_to_it(
         provider=provider, name="四点半课堂", service_type_id="homework_help", village_id="500229102201"
     )
     asked, other = make_child(name="要辅导"), make_child(name="未推送")
-    need = services.need_record(actor=users["vw"], child=asked, data={"type": "homework_help", "source": "school"})
+    need = services.need_record(
+        actor=users["vw"], child=asked, data={"type": "homework_help", "source": "school"}
+    )
     services.need_transition(actor=users["vw"], need=need, to="offered", provider=provider.pk)
     page = web(staff).get(f"/services/programmes/{programme.pk}/").content.decode()
     assert "要辅导" in page and "未推送" not in page
     web(staff).post(f"/services/programmes/{programme.pk}/", {"child": str(other.pk)})
     web(staff).post(f"/services/programmes/{programme.pk}/", {"child": str(asked.pk)})
-    assert list(Enrolment.objects.filter(programme=programme).values_list("child__name", flat=True)) == ["要辅导"]
+    assert list(Enrolment.objects.filter(programme=programme).values_list("child__name", flat=True)) == [
+        "要辅导"
+    ]
     listing = web(staff).get("/services/providers/").content.decode()
     assert "活动 0 场" in listing and f"/services/programmes/{programme.pk}/" in listing
