@@ -253,7 +253,7 @@ ROLES: dict[str, RoleSpec] = {
             ),
         ),
         RoleSpec(
-            "volunteer",
+            "service_volunteer",
             _("志愿者"),
             {**_all(SELF, "activity.attend"), **_all(ANY, "report.create")},
             org_kinds=_PROVIDER_KINDS,

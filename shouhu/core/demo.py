@@ -219,7 +219,7 @@ def build_users() -> list[Login]:
             "volunteer",
             "县妇联志愿者 刘老师",
             org(name="县妇联"),
-            "volunteer",
+            "service_volunteer",
             organisation=org(name="县妇联"),
         ),
     ]

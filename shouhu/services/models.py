@@ -354,7 +354,7 @@ class PovertyCategory(models.TextChoices):
 
     INDUSTRY = "industry", _("发展产业脱贫一批")
     RELOCATION = "relocation", _("易地扶贫搬迁脱贫一批")
-    MEDICAL = "medical", _("医疗救助扶持一批")
+    MEDICAL = "medical_aid", _("医疗救助扶持一批")
     EDUCATION = "education", _("教育资助脱贫一批")
     TRAINING = "training", _("转移就业培训脱贫一批")
     WELFARE = "welfare", _("民政兜底保障一批")

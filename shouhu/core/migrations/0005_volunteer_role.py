@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='roleassignment',
             name='role',
-            field=models.CharField(choices=[('system_admin', '系统管理员'), ('county_admin', '县民政局（领导小组办公室）'), ('township_supervisor', '乡镇儿童督导员'), ('village_worker', '村（居）儿童主任'), ('school_staff', '学校/幼儿园'), ('education_bureau', '县教委'), ('police', '公安派出所'), ('medical', '医疗机构'), ('service_provider', '社会服务机构'), ('volunteer', '志愿者'), ('leadership_viewer', '领导小组成员单位'), ('auditor', '审计员')], max_length=24, verbose_name='角色'),
+            field=models.CharField(choices=[('system_admin', '系统管理员'), ('county_admin', '县民政局（领导小组办公室）'), ('township_supervisor', '乡镇儿童督导员'), ('village_worker', '村（居）儿童主任'), ('school_staff', '学校/幼儿园'), ('education_bureau', '县教委'), ('police', '公安派出所'), ('medical', '医疗机构'), ('service_provider', '社会服务机构'), ('service_volunteer', '志愿者'), ('leadership_viewer', '领导小组成员单位'), ('auditor', '审计员')], max_length=24, verbose_name='角色'),
         ),
     ]

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('child', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='registry.child')),
                 ('registered', models.BooleanField(default=False, verbose_name='建档立卡贫困户')),
-                ('category', models.CharField(blank=True, choices=[('industry', '发展产业脱贫一批'), ('relocation', '易地扶贫搬迁脱贫一批'), ('medical', '医疗救助扶持一批'), ('education', '教育资助脱贫一批'), ('training', '转移就业培训脱贫一批'), ('welfare', '民政兜底保障一批')], max_length=12, verbose_name='帮扶类别')),
+                ('category', models.CharField(blank=True, choices=[('industry', '发展产业脱贫一批'), ('relocation', '易地扶贫搬迁脱贫一批'), ('medical_aid', '医疗救助扶持一批'), ('education', '教育资助脱贫一批'), ('training', '转移就业培训脱贫一批'), ('welfare', '民政兜底保障一批')], max_length=12, verbose_name='帮扶类别')),
                 ('since', models.DateField(blank=True, null=True, verbose_name='认定日期')),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),

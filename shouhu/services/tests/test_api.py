@@ -229,7 +229,7 @@ def test_the_openapi_description_names_the_services() -> None:
 
 def test_volunteer_role_reaches_only_sessions_naming_them(users: dict[str, Any]) -> None:
     a = RoleAssignment.objects.get(user=users["volunteer"])
-    assert a.role == "volunteer"
+    assert a.role == "service_volunteer"
     from shouhu.core.access import access_of
 
     acc = access_of(users["volunteer"])
