@@ -315,7 +315,11 @@ def need_transition(
 ) -> Need:
     """Move a need one step of the workflow table (workflow.py): offered to a matching provider,
     accepted (optionally into one of its programmes), delivered, closed, or ended unmet."""
-    need = Need.objects.select_for_update().select_related("child", "type", "provider").get(pk=need.pk)
+    need = (
+        Need.objects.select_for_update(of=("self",))
+        .select_related("child", "type", "provider")
+        .get(pk=need.pk)
+    )
     step = NEED_WORKFLOW.check(
         need.state, str(to or ""), may=lambda caps: may_step(actor, need, caps), note=note
     )

@@ -116,7 +116,7 @@ def referral_outcome(
 ) -> ParentReferral:
     """The outcome of a parent's referral, dated. `returned`: the parent came home on that date — the
     registry records it (no longer away for work from `on`), so the left-behind status ends there."""
-    ref = ParentReferral.objects.select_for_update().select_related("child").get(pk=referral.pk)
+    ref = ParentReferral.objects.select_for_update(of=("self",)).select_related("child").get(pk=referral.pk)
     _require(actor, "care.record", ref.child)
     if ref.outcome != ParentReferral.Outcome.PENDING:
         raise _bad("outcome", _("该转介已有结果。"))
