@@ -50,6 +50,7 @@ urlpatterns = _marked(
         path("", include("shouhu.care.api_urls")),
         path("", include("shouhu.protection.api_urls")),
         path("", include("shouhu.schooling.api_urls")),
+        path("", include("shouhu.services.api_urls")),
         # Documents (PDF) and attachments of any record (core's document service).
         path("", include("shouhu.core.documents.api_urls")),
     ]

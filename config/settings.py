@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "shouhu.protection",
     "shouhu.ledger",
     "shouhu.schooling",
+    "shouhu.services",
     "shouhu.web",
 ]
 

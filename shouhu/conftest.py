@@ -103,6 +103,7 @@ def users(county: dict[str, Any]) -> dict[str, Any]:
         "edu": county["edu"],
         "doctor": county["doctor_bashan"],
         "social": county["social"],
+        "volunteer": county["volunteer"],
         "leader": county["leader"],
         "auditor": county["auditor"],
         "nobody": nobody,

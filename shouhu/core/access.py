@@ -30,7 +30,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from shouhu.core.capabilities import ANY, EVERY_ACCOUNT, PROVIDER, REGION, ROLES, SCHOOL, STATION
+from shouhu.core.capabilities import ANY, EVERY_ACCOUNT, PROVIDER, REGION, ROLES, SCHOOL, SELF, STATION
 
 NOTHING = Q(pk__in=[])
 M = TypeVar("M", bound=models.Model)
@@ -138,6 +138,8 @@ def _compute(user: Any, at: Any) -> Access:
                 anywhere.add(action)
             elif reach == REGION and region is not None:
                 prefixes.setdefault(action, set()).add(region.prefix)
+            elif reach == SELF:  # rows naming the user: the "organisation ids" are the user's own id
+                orgs.setdefault(action, {}).setdefault(SELF, set()).add(user.pk)
             elif reach in ORG_REACHES and a.organisation_id is not None:
                 orgs.setdefault(action, {}).setdefault(reach, set()).add(a.organisation_id)
     holdings = {

@@ -5,7 +5,9 @@ role sees (R11.1–R11.4, DESIGN principle 1). The one reviewed table; `core/acc
 - A role grants each of its capabilities with a *reach*: how the assignment's scope (a region or an
   organisation) selects objects. `region`: objects in the region's subtree (12-digit code prefix);
   `school`: the school's pupils; `station`: the police station's cases and their children;
-  `provider`: referrals sent to the organisation; `any`: not tied to objects (report a child, configure).
+  `provider`: referrals and service needs sent to the organisation, its programmes; `self`: rows that
+  name the user (a volunteer's own activity sessions); `any`: not tied to objects (report a child,
+  configure).
 - A child's file is split into *field groups*. A role's groups are granted as `child.<group>` with the
   reach of its `child.view`, so the same `can()` answers "may this user see this child's health?".
   `child.identifiers` is the right to see full ID numbers and phones (revealed one at a time on pages).
@@ -27,8 +29,9 @@ REGION = "region"
 SCHOOL = "school"
 STATION = "station"
 PROVIDER = "provider"
+SELF = "self"
 ANY = "any"
-REACHES = (REGION, SCHOOL, STATION, PROVIDER, ANY)
+REACHES = (REGION, SCHOOL, STATION, PROVIDER, SELF, ANY)
 
 # --- capabilities ----------------------------------------------------------------------------------
 
@@ -47,6 +50,13 @@ CAPABILITIES: dict[str, object] = {
     "case.reassign": _("改派承办派出所"),
     "report.create": _("强制报告"),
     "referral.respond": _("接收和办理转介"),
+    # services and social forces (R8, issue 17)
+    "service.view": _("查看服务机构、服务项目和儿童服务需求"),
+    "service.need": _("登记儿童服务需求，对接、跟踪到服务落实"),
+    "service.respond": _("服务机构接收和办理服务需求"),
+    "service.manage": _("登记服务机构、服务项目和活动"),
+    "service.approve": _("审核服务机构"),
+    "activity.attend": _("活动签到（考勤）和反馈"),
     "accountability.view": _("追责与表扬"),
     # village and school work
     "care.record": _("登记联系、走访、结对、活动，处理预警"),
@@ -153,6 +163,10 @@ _SCHOOL_WORK = (
     "census.view",
     "school.care",
 )
+_SERVICE_WORK = ("service.view", "service.need")
+
+# The kinds of organisation a service provider's staff or volunteer belongs to (R8.1).
+_PROVIDER_KINDS = ("social_work", "mass_organisation", "leading_group_unit", "clinic", "judicial", "other")
 
 ROLES: dict[str, RoleSpec] = {
     spec.code: spec
@@ -178,6 +192,7 @@ ROLES: dict[str, RoleSpec] = {
                 **_all(REGION, "case.reassign", "accountability.view"),
                 **_all(REGION, "roster.view", "dropout.view", "census.view", "schooling.oversee"),
                 **_all(REGION, "ledger.import", "ledger.export", "ledger.approve"),
+                **_all(REGION, *_SERVICE_WORK, "service.manage", "service.approve"),
                 **_all(REGION, "stats.view", "audit.view", "roles.grant", "auth.lockouts", "auth.tokens"),
                 **_all(ANY, "report.create"),
             },
@@ -194,6 +209,7 @@ ROLES: dict[str, RoleSpec] = {
                 **_all(REGION, "ledger.import", "ledger.export", "ledger.submit", "ledger.review"),
                 **_all(REGION, "roster.view", "dropout.view", "dropout.act", "census.view"),
                 **_all(REGION, "schooling.oversee"),
+                **_all(REGION, *_SERVICE_WORK),
                 **_all(ANY, "report.create"),
             },
             groups=ALL_GROUPS,
@@ -208,6 +224,7 @@ ROLES: dict[str, RoleSpec] = {
                 **_all(REGION, "ledger.import", "ledger.export", "ledger.submit"),
                 # persuades a dropout back with the school; works the census lists (R4.2, R1.10)
                 **_all(REGION, "roster.view", "dropout.view", "dropout.act", "census.view"),
+                **_all(REGION, *_SERVICE_WORK),
                 **_all(ANY, "report.create"),
             },
             groups=ALL_GROUPS,
@@ -264,19 +281,23 @@ ROLES: dict[str, RoleSpec] = {
         RoleSpec(
             "service_provider",
             _("社会服务机构"),
-            {**_all(PROVIDER, "referral.respond"), **_all(ANY, "report.create")},
-            org_kinds=(
-                "social_work",
-                "mass_organisation",
-                "leading_group_unit",
-                "clinic",
-                "judicial",
-                "other",
-            ),
+            {
+                **_all(PROVIDER, "referral.respond", "service.view", "service.respond", "service.manage"),
+                **_all(PROVIDER, "activity.attend"),
+                **_all(ANY, "report.create"),
+            },
+            org_kinds=_PROVIDER_KINDS,
             help=_(
-                "社会服务机构接收和办理发给本机构的转介，只看到服务所需的信息"
+                "社会服务机构接收和办理发给本机构的转介和服务需求，管理本机构的服务项目和活动，只看到服务所需的信息"
                 "（姓名、年龄、监护人联系方式、住址、风险等级和转介事项）。"
             ),
+        ),
+        RoleSpec(
+            "service_volunteer",
+            _("志愿者"),
+            {**_all(SELF, "activity.attend"), **_all(ANY, "report.create")},
+            org_kinds=_PROVIDER_KINDS,
+            help=_("志愿者只看到自己负责的活动场次，为参加活动的儿童签到并记录反馈。"),
         ),
         RoleSpec(
             "leadership_viewer",
@@ -312,6 +333,7 @@ CONFIG_MODELS = (
     "protection.measure",
     "protection.servicekind",
     "care.semester",
+    "services.servicetype",
 )
 
 

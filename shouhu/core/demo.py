@@ -224,6 +224,14 @@ def build_users() -> list[Login]:
             "service_provider",
             organisation=org(name="城口县阳光社会工作服务中心"),
         ),
+        # A women's-federation volunteer who takes attendance at 四点半课堂 (issue 17; services/demo.py).
+        _user(
+            "volunteer",
+            "县妇联志愿者 刘老师",
+            org(name="县妇联"),
+            "service_volunteer",
+            organisation=org(name="县妇联"),
+        ),
     ]
     for code in FEATURED:
         town = Region.objects.get(code=code)

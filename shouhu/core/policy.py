@@ -20,8 +20,8 @@ DEFAULTS: dict[str, tuple[Any, str, str]] = {
         "民发〔2016〕42号",
     ),
     "hardship_assistance_codes": (
-        ["dibao", "tekun", "orphan_allowance"],
-        "视为“生活困难”重点对象的救助类别（代码表 assistance）",
+        ["dibao", "tekun", "orphan_allowance", "poverty_registered"],
+        "视为“生活困难”重点对象的救助类别（代码表 assistance；poverty_registered 为建档立卡贫困户）",
         "城府办发〔2016〕153号 二(二)3",
     ),
     # --- protection chain (R5, R6.6): time limits of each step and abuse limits of the public page ---
@@ -238,6 +238,27 @@ DEFAULTS: dict[str, tuple[Any, str, str]] = {
     "session_absolute_hours": (8, "网页会话自登录起最长有效小时数", "等保2.0 三级 身份鉴别"),
     "api_token_hours": (8, "登录取得的 API 令牌有效小时数", "等保2.0 三级 身份鉴别"),
     "service_token_max_days": (365, "为其他系统签发的长期 API 令牌最长有效天数", "等保2.0 三级 访问控制"),
+    # --- services and social forces (R8.3, R9): issue 17 ---
+    "service_need_offer_days": (
+        3,
+        "儿童服务需求登记后，推送给服务机构的时限（天）",
+        "城府办发〔2016〕153号 二(一)4 需求与服务有效对接",
+    ),
+    "service_need_accept_days": (
+        5,
+        "服务机构收到推送后接收服务需求的时限（天）",
+        "城府办发〔2016〕153号 二(一)4",
+    ),
+    "service_need_deliver_days": (
+        30,
+        "服务机构接收后提供服务的时限（天）",
+        "城府办发〔2016〕153号 二(一)4、二(一)5",
+    ),
+    "service_need_unmet_days": (
+        14,
+        "服务需求登记后超过该天数仍未提供服务，即列入乡镇儿童督导员的“未落实需求”清单",
+        "城府办发〔2016〕153号 二(一)4；三(三) 加强考核",
+    ),
     "webhook_max_attempts": (6, "外发 Webhook 最多尝试次数（含首次）", "平台运维"),
     "webhook_backoff_seconds": (60, "外发 Webhook 重试的初始间隔（秒），每次加倍", "平台运维"),
 }

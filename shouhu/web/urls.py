@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("shouhu.protection.web_urls")),
     path("", include("shouhu.ledger.web_urls")),
     path("", include("shouhu.schooling.web_urls")),
+    path("", include("shouhu.services.web_urls")),
     # Users and role grants (roles.grant) and the auditor's pages (audit.view): core's pages.
     path("", include("shouhu.core.web_urls")),
     # Second factor, password change, lockouts (auth.lockouts) and service tokens (auth.tokens).

@@ -49,6 +49,11 @@ class World:
     token: Any = None  # a service token issued by the world's county administrator (auth.tokens)
     enrolment: Any = None  # the child's enrolment at a school (schooling, issue 13)
     dropout: Any = None  # a dropout case of the child
+    # services (issue 17): the provider serving the child, its programme, a session, the child's need
+    provider: Any = None
+    programme: Any = None
+    session: Any = None
+    need: Any = None
 
 
 def add_login_records(world: World, locked: Any, region_code: str, admin: Any) -> None:
@@ -340,6 +345,7 @@ def build_world_a(
             world.jobs[user.pk] = _job(user)
     add_papers(world, users["sup"], users["vw"], documents=papers)
     add_login_records(world, county["vw_102202"], "500229102202", users["county"])
+    add_services(world, users["county"], "城口县阳光社会工作服务中心", users.get("volunteer"))
     return world
 
 
@@ -402,7 +408,49 @@ def build_world_b() -> World:
     world.jobs[ghost.pk] = _job(ghost)
     add_papers(world, ghost, ghost)
     add_login_records(world, ghost, B_COUNTY, ghost)
+    add_services(world, ghost, provider.name, ghost)
     return world
+
+
+def add_services(world: World, admin: Any, provider_name: str, volunteer: Any) -> None:
+    """The services module's rows of a world (issue 17): the provider (approved, serving the child's
+    village), a programme there with the child enrolled, a past session led by `volunteer`, and the
+    child's counselling need offered to the provider."""
+    from datetime import timedelta
+
+    from shouhu.services import activities, services
+    from shouhu.services.models import Enrolment
+
+    org = Organisation.objects.get(name=provider_name)
+    provider = services.provider_register(
+        actor=admin,
+        data={
+            "organisation": org.pk,
+            "category": "social_work",
+            "villages": [world.child.village_id],
+            "service_types": ["counselling", "homework_help"],
+        },
+    )
+    services.provider_decide(actor=admin, provider=provider, status="approved")
+    programme = services.programme_create(
+        actor=admin,
+        provider=provider,
+        data={"name": "哨兵四点半课堂", "service_type": "homework_help", "village": world.child.village_id},
+    )
+    Enrolment.objects.create(programme=programme, child=world.child)
+    session = activities.session_create(
+        actor=admin,
+        programme=programme,
+        data={"starts_at": timezone.now() - timedelta(hours=3), "hours": "2"},
+    )
+    if volunteer is not None:
+        session.volunteer = volunteer
+        session.save(update_fields=["volunteer"])
+    need = services.need_record(
+        actor=admin, child=world.child, data={"type": "counselling", "source": "visit"}
+    )
+    services.need_transition(actor=admin, need=need, to="offered", provider=provider.pk)
+    world.provider, world.programme, world.session, world.need = provider, programme, session, need
 
 
 MISSING_UUID = uuid.UUID("00000000-0000-4000-8000-000000000000")

@@ -114,6 +114,9 @@ class Command(BaseCommand):
                 f"已为演示学校登记 {pupils} 名学生 (enrolled {pupils} pupils at the demo schools)"
             )
 
+        from shouhu.services.demo import seed_services  # a provider, programmes, sessions (issue 17)
+
+        seed_services()
         self.stdout.write(
             f"\n演示账号 Demo logins (password for all: {logins[0].password if logins else '-'})"
         )
