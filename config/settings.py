@@ -6,6 +6,7 @@ SHOUHU_ALLOWED_HOSTS and SHOUHU_DEBUG=0 (docs/operations.md).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -38,6 +39,13 @@ ALLOWED_HOSTS = [
     h for h in os.environ.get("SHOUHU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
 ]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("SHOUHU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Issue 10 part 8: X-Forwarded-For is believed only from these proxies (addresses or networks, comma-
+# separated, e.g. "127.0.0.1,10.0.0.0/8"); empty: the direct peer is the client (core/clientip.py).
+SHOUHU_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("SHOUHU_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+for _proxy in SHOUHU_TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a typo stops start-up (ValueError names it), never a request
 
 INSTALLED_APPS = [
     "shouhu.core.admin_apps.ShouhuAdminConfig",  # django.contrib.admin, asking the capability table

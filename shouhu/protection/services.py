@@ -27,6 +27,7 @@ from shouhu.protection.intake import (  # noqa: F401 (the report intake, re-expo
     _lock,
     _receive_reports,
     _require,
+    case_confirm_child,
     public_reports_in_last_hour,
     report_submit,
     reporter_kind_of,
@@ -34,6 +35,7 @@ from shouhu.protection.intake import (  # noqa: F401 (the report intake, re-expo
     station_for,
 )
 from shouhu.protection.models import (
+    ENDED,
     Assessment,
     Case,
     CaseMeasure,
@@ -274,6 +276,10 @@ def case_transition(
         raise _err("to", _("您无权执行“%(step)s”：该步骤由%(who)s办理。") % {"step": s.label, "who": who})
     if "note" in s.needs and not note:
         raise _err("note", _("请说明理由。"))
+    if case.child_id is None and to in (CaseState.ASSESSED, CaseState.ASSISTING):
+        raise _err("to", _("报告所述儿童尚待乡镇确认：请先确认儿童（关联已有档案或建立档案）再评估帮扶。"))
+    if to == CaseState.REOPENED:
+        _no_other_open_case(case)
     payload: dict[str, Any] = {}
     events: list[EventSpec] = []
     if to == CaseState.RECEIVED:
@@ -594,9 +600,25 @@ def guardian_measure_add(*, actor: User, case_id: Any, data: dict[str, Any]) -> 
     return m
 
 
+def _no_other_open_case(case: Case) -> None:
+    """Reopening may not give the child a second open case (issue 10 part 7; the constraint backs it)."""
+    if case.child_id is None:
+        return
+    Child.objects.select_for_update(no_key=True).filter(pk=case.child_id).exists()
+    other = Case.objects.filter(child_id=case.child_id).exclude(pk=case.pk).exclude(state__in=ENDED).first()
+    if other is not None:
+        raise _err(
+            "to",
+            _("该儿童已有未结个案 %(n)s：请在该个案中继续办理，不能同时重新启动本个案。")
+            % {"n": other.number},
+        )
+
+
 def grounds_for(case: Case, today: date | None = None) -> list[rules.Ground]:
     """The three revocation grounds evaluated from the child's records (R7.2)."""
     today = today or timezone.localdate()
+    if case.child_id is None:  # the child awaits the township's confirmation: no records to weigh
+        return []
     labels = dict(Situation.objects.values_list("code", "name_zh"))
     reports = tuple(
         rules.ReportFact(
