@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "shouhu.core.hostile.RejectNulMiddleware",  # issue 10 part 9: a NUL byte is a 400, never a 500
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -174,7 +175,13 @@ REST_FRAMEWORK = {
         "shouhu.core.api_permissions.CapabilityPermission",
     ],
     "DEFAULT_PAGINATION_CLASS": "shouhu.core.api.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Issue 10 part 9: hostile input is a 400, never a 500 (deep or NUL-holding JSON; "%" in a filter).
+    "DEFAULT_FILTER_BACKENDS": ["shouhu.core.api_input.FilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "shouhu.core.api_input.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shouhu.core.api.exception_handler",
     "DATE_FORMAT": "%Y-%m-%d",

@@ -50,6 +50,18 @@ def _err(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
 
 
+def _text(value: Any, field: str) -> str:
+    """A text input as text: absent is empty; a number, list or object is refused with the field's name
+    (a JSON body can hold anything: issue 10 part 9, never a 500)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _err(field, _("“%(f)s”应为文本。") % {"f": field})
+    if "\x00" in value:
+        raise _err(field, _("“%(f)s”不能包含空字符（\\u0000）。") % {"f": field})
+    return value
+
+
 def _is_uuid(value: Any) -> bool:
     try:
         uuid.UUID(str(value))
@@ -269,7 +281,7 @@ def report_submit(
     except ValidationError as exc:
         errors.update(exc.message_dict)
         situations = []
-    description = (data.get("description") or "").strip()
+    description = _text(data.get("description"), "description").strip()
     if not description:
         errors.setdefault("description", []).append(_("请描述发现的情况。"))
     discovered = data.get("discovered_at")
@@ -279,7 +291,7 @@ def report_submit(
         errors.setdefault("discovered_at", []).append(_("发现时间不能晚于现在。"))
     child: Child | None = None
     village: Region | None = None
-    child_name = (data.get("child_name") or "").strip()
+    child_name = _text(data.get("child_name"), "child_name").strip()
     if data.get("child") and not _is_uuid(data["child"]):
         errors.setdefault("child", []).append(_("找不到该儿童档案：请改填儿童姓名和所在村（居）。"))
     elif data.get("child"):
@@ -295,7 +307,7 @@ def report_submit(
         else:
             village, child_name = child.village, child.name
     else:
-        code = str(data.get("village") or "").strip()
+        code = str(data.get("village") or "").strip().replace("\x00", "?")
         village = Region.objects.filter(
             code=code, kind__in=[RegionKind.VILLAGE, RegionKind.COMMUNITY]
         ).first()
@@ -356,7 +368,7 @@ def report_submit(
         reporter_name=""
         if anonymous
         else (data.get("reporter_name") or (actor.full_name if actor else "") or "")[:50],
-        reporter_phone="" if anonymous else (data.get("reporter_phone") or "")[:30],
+        reporter_phone="" if anonymous else _text(data.get("reporter_phone"), "reporter_phone")[:30],
         child_name=child_name,
         village=village,
         situations=situations,
