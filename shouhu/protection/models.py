@@ -173,7 +173,7 @@ class Case(models.Model):
 
     @property
     def child_name(self) -> str:
-        return self.child.name if self.child_id else self.pending_name
+        return self.child.name if self.child is not None else self.pending_name
 
     @property
     def is_open(self) -> bool:

@@ -629,7 +629,8 @@ def _no_other_open_case(case: Case) -> None:
 def grounds_for(case: Case, today: date | None = None) -> list[rules.Ground]:
     """The three revocation grounds evaluated from the child's records (R7.2)."""
     today = today or timezone.localdate()
-    if case.child_id is None:  # the child awaits the township's confirmation: no records to weigh
+    child = case.child
+    if child is None:  # the child awaits the township's confirmation: no records to weigh
         return []
     labels = dict(Situation.objects.values_list("code", "name_zh"))
     reports = tuple(
@@ -639,7 +640,7 @@ def grounds_for(case: Case, today: date | None = None) -> list[rules.Ground]:
             _("报告（%(n)s）：%(s)s")
             % {"n": r.case.number, "s": "、".join(labels.get(x, x) for x in r.situations)},
         )
-        for r in Report.objects.filter(case__child_id=case.child_id).select_related("case")
+        for r in Report.objects.filter(case__child_id=child.pk).select_related("case")
     )
     conduct = tuple(
         rules.GuardianConduct(
@@ -656,11 +657,11 @@ def grounds_for(case: Case, today: date | None = None) -> list[rules.Ground]:
                 "o": f"（{m.outcome}）" if m.outcome else "",
             },
         )
-        for m in GuardianMeasure.objects.filter(case__child_id=case.child_id)
+        for m in GuardianMeasure.objects.filter(case__child_id=child.pk)
     )
-    latest = Assessment.objects.filter(case__child_id=case.child_id).order_by("-at").first()
+    latest = Assessment.objects.filter(case__child_id=child.pk).order_by("-at").first()
     facts = rules.GroundsFacts(
-        child_birth=case.child.birth_date,
+        child_birth=child.birth_date,
         reports=reports,
         conduct=conduct,
         assessment_guardianship_serious=bool(latest and latest.guardianship == DimensionRating.SERIOUS),
@@ -754,6 +755,8 @@ def petition_update(*, actor: User, petition_id: Any, data: dict[str, Any]) -> P
             if not isinstance(new, dict) or not _text(new.get("name"), "new_guardian").strip():
                 raise _err("new_guardian", _("撤销监护人资格的，请填写法院指定的新监护人。"))
             role = new.get("role") or "carer"
+            if case.child is None:
+                raise _err("new_guardian", _("报告所述儿童尚待乡镇确认，请先确认儿童。"))
             guardian_set(
                 actor=actor, child=case.child, role=role, data={k: v for k, v in new.items() if k != "role"}
             )

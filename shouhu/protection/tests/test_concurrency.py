@@ -156,7 +156,7 @@ def _browser(base: str) -> tuple[urllib.request.OpenerDirector, str]:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
     with opener.open(f"{base}/report/", timeout=60) as r:
         assert r.status == 200
-    csrf = next(c.value for c in jar if c.name == "csrftoken")
+    csrf = next(str(c.value) for c in jar if c.name == "csrftoken")
     return opener, csrf
 
 
