@@ -62,6 +62,13 @@ def _text(value: Any, field: str) -> str:
     return value
 
 
+def _int_pk(value: Any) -> int:
+    """A row number from a form or a body, or 0 (no row) for anything else: "x" or 10**30 would raise
+    in the query (ValueError, or DataError on PostgreSQL) instead of answering "not found"."""
+    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2**63 else 0
+
+
 def _is_uuid(value: Any) -> bool:
     try:
         uuid.UUID(str(value))

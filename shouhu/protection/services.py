@@ -24,6 +24,7 @@ from shouhu.protection.intake import (  # noqa: F401 (the report intake, re-expo
     ORG_REPORTER_KIND,
     _err,
     _event,
+    _int_pk,
     _lock,
     _receive_reports,
     _require,
@@ -70,12 +71,7 @@ def case_reassign(*, actor: User, case_id: Any, station_id: Any, reason: str) ->
         raise _err("detail", _("只有承办派出所或县民政局可以改派。"))
     if not case.is_open:
         raise _err("detail", _("已结束的个案不能改派。"))
-    pk = int(station_id) if isinstance(station_id, int | str) and str(station_id).isdigit() else 0
-    new = (
-        Organisation.objects.filter(pk=pk, kind=OrganisationKind.POLICE_STATION).first()
-        if 0 < pk < 2**63
-        else None
-    )
+    new = Organisation.objects.filter(pk=_int_pk(station_id), kind=OrganisationKind.POLICE_STATION).first()
     if new is None or new.pk == case.station_id:
         raise _err("station", _("请选择另一个派出所。"))
     if not _text(reason, "reason").strip():
@@ -230,7 +226,7 @@ def _provider(value: Any) -> Organisation | None:
         return None
     qs = Organisation.objects.exclude(kind__in=[OrganisationKind.POLICE_STATION])
     if isinstance(value, int) or str(value).isdigit():
-        return qs.filter(pk=int(value)).first() if 0 < int(value) < 2**63 else None
+        return qs.filter(pk=_int_pk(value)).first()
     return qs.filter(name=str(value)).first()
 
 
@@ -416,7 +412,7 @@ def placement_add(*, actor: User, case_id: Any, data: dict[str, Any]) -> Placeme
 
 @transaction.atomic
 def placement_end(*, actor: User, placement_id: Any, end: datetime | None = None) -> Placement:
-    p = Placement.objects.select_related("case").filter(pk=placement_id).first()
+    p = Placement.objects.select_related("case").filter(pk=_int_pk(placement_id)).first()
     if p is None:
         raise _err("detail", _("安置记录不存在。"))
     case = _lock(p.case_id)
@@ -727,7 +723,7 @@ def petition_update(*, actor: User, petition_id: Any, data: dict[str, Any]) -> P
     """Hearing date, decision; a revocation with a new guardian updates the child's file (registry)."""
     from shouhu.registry.services import guardian_set
 
-    p = Petition.objects.select_for_update().filter(pk=petition_id).first()
+    p = Petition.objects.select_for_update().filter(pk=_int_pk(petition_id)).first()
     if p is None:
         raise _err("detail", _("申请不存在。"))
     case = _lock(p.case_id)

@@ -493,7 +493,7 @@ def case_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
                 },
             )
         elif action == "petition_update":
-            if not case.petitions.filter(pk=p.get("petition") or 0).exists():
+            if not case.petitions.filter(pk=services._int_pk(p.get("petition"))).exists():
                 raise Http404("not found")
             data: dict[str, Any] = {"hearing_on": p.get("hearing_on") or None}
             if p.get("decision"):

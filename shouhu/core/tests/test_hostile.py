@@ -179,3 +179,18 @@ def test_json_problem_names_nesting_and_nul_only(value: Any) -> None:
     text = json.dumps(value)
     problem = json_problem(value)
     assert (problem is not None) == (depth(value) > MAX_JSON_DEPTH or "\\u0000" in text)
+
+
+def test_malformed_row_numbers_in_the_case_forms(users: dict[str, Any]) -> None:
+    api = _api(users["county"])
+    case = _case(api)
+    web = _api(users["officer"])
+    for action, form in [
+        ("placement_end", {"placement": "x"}),
+        ("placement_end", {"placement": "9" * 30}),
+        ("reassign", {"station": "x", "reason": "改派"}),
+    ]:
+        r = web.post(f"/protection/cases/{case}/do/{action}/", form)
+        assert r.status_code == 302, (action, r.status_code)
+    sup = _api(users["sup"])
+    assert sup.post(f"/protection/cases/{case}/do/petition_update/", {"petition": "x"}).status_code == 404
