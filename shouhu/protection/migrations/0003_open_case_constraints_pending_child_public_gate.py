@@ -4,6 +4,27 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def refuse_duplicate_open_cases(apps, schema_editor):
+    """Before the constraint: name the children that the old race left with two open cases (issue 10
+    part 7), so the operator merges or closes them, rather than failing with a bare IntegrityError."""
+    from django.db.models import Count
+
+    Case = apps.get_model("protection", "Case")
+    dupes = list(
+        Case.objects.exclude(state__in=["closed", "unfounded"])
+        .values("child_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("child_id", flat=True)[:20]
+    )
+    if dupes:
+        numbers = Case.objects.filter(child_id__in=dupes).exclude(state__in=["closed", "unfounded"])
+        raise RuntimeError(
+            "These children have more than one open protection case; close or merge the extra cases, "
+            "then migrate again: " + ", ".join(numbers.values_list("number", flat=True))
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -40,6 +61,7 @@ class Migration(migrations.Migration):
             name='child',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='protection_cases', to='registry.child', verbose_name='儿童'),
         ),
+        migrations.RunPython(refuse_duplicate_open_cases, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='case',
             constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['closed', 'unfounded']), _negated=True), fields=('child',), name='one_open_case_per_child'),
