@@ -6,6 +6,7 @@ SHOUHU_AUDIT_KEY, SHOUHU_FILE_KEY), DATABASE_URL and SHOUHU_ALLOWED_HOSTS (docs/
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,13 @@ ALLOWED_HOSTS = [
     h for h in os.environ.get("SHOUHU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
 ]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("SHOUHU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Issue 10 part 8: X-Forwarded-For is believed only from these proxies (addresses or networks, comma-
+# separated, e.g. "127.0.0.1,10.0.0.0/8"); empty: the direct peer is the client (core/clientip.py).
+SHOUHU_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("SHOUHU_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+for _proxy in SHOUHU_TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a typo stops start-up (ValueError names it), never a request
 
 INSTALLED_APPS = [
     "shouhu.core.admin_apps.ShouhuAdminConfig",  # django.contrib.admin, asking the capability table
@@ -77,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "shouhu.core.hostile.RejectNulMiddleware",  # issue 10 part 9: a NUL byte is a 400, never a 500
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -197,7 +206,13 @@ REST_FRAMEWORK = {
         "shouhu.core.api_permissions.CapabilityPermission",
     ],
     "DEFAULT_PAGINATION_CLASS": "shouhu.core.api.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Issue 10 part 9: hostile input is a 400, never a 500 (deep or NUL-holding JSON; "%" in a filter).
+    "DEFAULT_FILTER_BACKENDS": ["shouhu.core.api_input.FilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "shouhu.core.api_input.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shouhu.core.api.exception_handler",
     "DATE_FORMAT": "%Y-%m-%d",

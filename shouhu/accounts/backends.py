@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 
 from shouhu.accounts import lockout
-from shouhu.core.jurisdiction import client_ip
+from shouhu.core.clientip import client_ip
 
 
 class LockoutBackend:

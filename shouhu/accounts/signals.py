@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from shouhu.accounts import lockout, tokens
 from shouhu.accounts.models import TokenKind
-from shouhu.core.jurisdiction import client_ip
+from shouhu.core.clientip import client_ip
 from shouhu.core.models import User
 
 SESSION_LOGIN_AT = "shouhu_login_at"

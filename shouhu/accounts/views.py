@@ -35,7 +35,8 @@ from shouhu.accounts.models import PasswordChangeRequired
 from shouhu.accounts.signals import SESSION_MUST_CHANGE
 from shouhu.core.access import access_of
 from shouhu.core.capabilities import CAPABILITIES
-from shouhu.core.jurisdiction import acting_user, client_ip, public, scoped
+from shouhu.core.clientip import client_ip
+from shouhu.core.jurisdiction import acting_user, public, scoped
 from shouhu.core.policy import param
 
 

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
+from shouhu.core.clientip import client_ip
 from shouhu.core.events import AuditHeadMissing, mac, record_event, seal_key
 from shouhu.core.identity import mask_id_number, mask_phone
 from shouhu.core.models import AccessLog, AccessLogHead, Event, User
@@ -281,5 +282,5 @@ def record_request(
         query=query,
         identifiers=identifiers,
         detail=detail,
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request),
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -35,8 +37,13 @@ class Conflict(exceptions.APIException):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF errors as API.md says; a Django ValidationError from a service becomes a 400 by field."""
-    if isinstance(exc, DjangoValidationError):
+    """DRF errors as API.md says; a Django ValidationError from a service becomes a 400 by field; a
+    value the database cannot hold (a number past its range, text past its column) is bad input too."""
+    if isinstance(exc, DataError):
+        exc = exceptions.ValidationError(
+            {"detail": [_("输入的数值或文本超出允许的范围，请检查后重新提交。")]}
+        )
+    elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, Http404):

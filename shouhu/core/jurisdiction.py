@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest
 from rest_framework.request import Request
 
 from shouhu.core.access import NOTHING, can, prefix_q
+from shouhu.core.clientip import client_ip  # the one helper (trusted proxies, issue 10 part 8)
 from shouhu.core.models import User
 
 __all__ = ["NOTHING", "acting_user", "client_ip", "not_found", "prefix_q", "public", "scoped"]
@@ -34,10 +35,6 @@ def acting_user(request: HttpRequest | Request) -> User:
     if not isinstance(user, User) or not user.is_authenticated:
         raise PermissionDenied
     return user
-
-
-def client_ip(request: HttpRequest | Request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def not_found() -> Http404:

@@ -65,6 +65,16 @@ DEFAULTS: dict[str, tuple[Any, str, str]] = {
         "公众举报页面：同一网络地址每小时最多提交的举报数",
         "平台防滥用设置",
     ),
+    "protection_public_reports_per_browser_hour": (
+        3,
+        "公众举报页面：同一浏览器每小时最多提交的举报数",
+        "平台防滥用设置",
+    ),
+    "protection_public_surge_per_hour": (
+        30,
+        "公众举报页面：全县一小时内收到的举报达到该数时提示县民政局核查（不拒收）",
+        "平台防滥用设置",
+    ),
     "protection_revocation_nonperformance_months": (
         6,
         "拒不履行监护职责达到该月数可申请撤销监护人资格",

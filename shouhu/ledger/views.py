@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shouhu.core.access import access_of, can
-from shouhu.core.jurisdiction import acting_user, not_found, scoped
+from shouhu.core.jurisdiction import acting_user, client_ip, not_found, scoped
 from shouhu.core.models import Region
 from shouhu.ledger import completeness, live, review
 from shouhu.ledger.exporter import ExportError, export_ledger
@@ -38,10 +38,6 @@ STAGES = {
     "validate": gettext_lazy("正在逐行检查"),
     "write": gettext_lazy("正在写入"),
 }
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _edit_regions(request: HttpRequest) -> list[Region]:
@@ -240,7 +236,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
                 layout=d["layout"],
                 status=d["status"],
                 fmt=fmt,
-                ip=_ip(request),
+                ip=client_ip(request),
             )
         except ExportError as exc:
             form.add_error(None, str(exc))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -19,7 +20,7 @@ from rest_framework.response import Response
 from shouhu.core.access import can
 from shouhu.core.accesslog import record_request
 from shouhu.core.api import request_body
-from shouhu.core.jurisdiction import acting_user
+from shouhu.core.jurisdiction import acting_user, client_ip
 from shouhu.protection import selectors, services
 from shouhu.protection.models import (
     Case,
@@ -40,10 +41,6 @@ from shouhu.protection.serializers import (
 # --- views -----------------------------------------------------------------------------------------
 
 
-def _ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """`/api/v1/reports/`: submit a report; list and read one's own reports' progress (R5)."""
 
@@ -62,7 +59,9 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request: Request) -> Response:
         s = ReportCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        report = services.report_submit(actor=acting_user(request), data=s.validated_data, ip=_ip(request))
+        report = services.report_submit(
+            actor=acting_user(request), data=s.validated_data, ip=client_ip(request)
+        )
         data = ReportProgressSerializer(report).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -206,6 +205,37 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             )
         else:
             services.search_start(actor=acting_user(request), case_id=case.pk)
+        return self._render(case)
+
+    @extend_schema(
+        summary="乡镇确认公众举报所述儿童（关联已有档案或建立临时档案）",
+        request=inline_serializer(
+            "ConfirmChildIn",
+            {
+                "child": serializers.CharField(required=False, allow_blank=True),
+                "birth_date": serializers.DateField(required=False),
+                "sex": serializers.ChoiceField(choices=["1", "2"], required=False),
+            },
+        ),
+        responses={200: CaseDetailSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="confirm-child")
+    def confirm_child(self, request: Request, pk: Any = None) -> Response:
+        case = self._case(pk)
+        body = request_body(request)
+        s = serializers.DateField(required=False)
+        born = s.run_validation(body["birth_date"]) if body.get("birth_date") else None
+        sex = body.get("sex")
+        if sex not in (None, "", "1", "2"):
+            raise ValidationError({"sex": [_("性别须为“1”（男）或“2”（女）。")]})
+        child = body.get("child")
+        services.case_confirm_child(
+            actor=acting_user(request),
+            case_id=case.pk,
+            child_id=str(child) if child not in (None, "") else None,
+            birth_date=born,
+            sex=sex,
+        )
         return self._render(case)
 
     @extend_schema(

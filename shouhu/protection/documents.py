@@ -71,12 +71,14 @@ CASE = owners.register(
         view=("case.view",),
         fetch=lambda user, pk: selectors.get_case(user, pk),
         subject=lambda case: case,
-        child_id=lambda case: str(case.child_id),
+        child_id=lambda case: str(case.child_id or ""),
         region_code=lambda case: case.village_id,
         url=lambda case: reverse("web:case_detail", args=[case.pk]),
         title=lambda case: str(_("个案 %(number)s") % {"number": case.number}),
         attach=ACTS_ON_CASE,
-        sees_identifiers=lambda user, case: can(user, "child.identifiers", case.child),
+        sees_identifiers=lambda user, case: (
+            case.child_id is not None and can(user, "child.identifiers", case.child)
+        ),
         categories=("photo", "certificate", "court_decision", "school_report", "other"),
         visibility=PROTECTION,
         case_id=lambda case: str(case.pk),
@@ -90,7 +92,7 @@ PETITION = owners.register(
         view=("case.view",),
         fetch=_petition,
         subject=lambda p: p.case,
-        child_id=lambda p: str(p.case.child_id),
+        child_id=lambda p: str(p.case.child_id or ""),
         region_code=lambda p: p.case.village_id,
         url=lambda p: reverse("web:case_detail", args=[p.case_id]) + "#intervention",
         title=lambda p: str(
@@ -111,7 +113,7 @@ REPORT = owners.register(
         view=("report.create", "case.reporter"),
         fetch=_report,
         subject=lambda r: r.case,
-        child_id=lambda r: str(r.case.child_id),
+        child_id=lambda r: str(r.case.child_id or ""),
         region_code=lambda r: r.village_id,
         url=lambda r: reverse("web:case_detail", args=[r.case_id]),
         title=lambda r: str(

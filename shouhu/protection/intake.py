@@ -13,26 +13,27 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shouhu.core.access import restriction_q
+from shouhu.core.access import can, restrict, restriction_q
 from shouhu.core.crypto import blind_index
 from shouhu.core.events import EventSpec, record_events
 from shouhu.core.models import Organisation, OrganisationKind, Region, RegionKind, User
 from shouhu.core.policy import param
 from shouhu.protection import rules, selectors
 from shouhu.protection.models import (
+    ENDED,
     Accountability,
     AccountabilityKind,
     Case,
-    CaseState,
     Report,
     ReporterKind,
     Situation,
     StationChange,
 )
+from shouhu.registry.duplicates import lock_village
 from shouhu.registry.models import Child
 from shouhu.registry.services import child_create_provisional
 
@@ -47,6 +48,25 @@ ORG_REPORTER_KIND = {
 
 def _err(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
+
+
+def _text(value: Any, field: str) -> str:
+    """A text input as text: absent is empty; a number, list or object is refused with the field's name
+    (a JSON body can hold anything: issue 10 part 9, never a 500)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _err(field, _("“%(f)s”应为文本。") % {"f": field})
+    if "\x00" in value:
+        raise _err(field, _("“%(f)s”不能包含空字符（\\u0000）。") % {"f": field})
+    return value
+
+
+def _int_pk(value: Any) -> int:
+    """A row number from a form or a body, or 0 (no row) for anything else: "x" or 10**30 would raise
+    in the query (ValueError, or DataError on PostgreSQL) instead of answering "not found"."""
+    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2**63 else 0
 
 
 def _is_uuid(value: Any) -> bool:
@@ -65,7 +85,7 @@ def _event(
         subject_type="protection.case",
         subject_id=str(case.pk),
         actor=actor,
-        child_id=str(case.child_id),
+        child_id=str(case.child_id or ""),
         region_code=case.village_id,
         summary=summary,
         after=after,
@@ -139,6 +159,68 @@ def _provisional_child(
     return child_create_provisional(actor=actor, name=name, village=village, today=today)
 
 
+def _lock_region(region: Region) -> None:
+    """Serialise the writes that match or create a child in one village (registry's lock)."""
+    lock_village(region.pk)
+
+
+def _find_open(child: Child | None, pending_name: str, village: Region) -> Case | None:
+    qs = Case.objects.exclude(state__in=ENDED)
+    if child is not None:
+        return qs.filter(child=child).first()
+    return qs.filter(child__isnull=True, village=village, pending_name=pending_name).first()
+
+
+def _open_case(
+    *,
+    child: Child | None,
+    pending_name: str,
+    village: Region,
+    station: Organisation,
+    situations: list[str],
+    actor: User | None,
+    at: datetime,
+) -> tuple[Case, bool]:
+    """The child's open case, joined, or a new one (issue 10 part 7: one per child under concurrency).
+
+    The child's row (or, for a child awaiting confirmation, the village's) is locked before looking, so
+    simultaneous reports queue and the later ones join; the conditional unique constraints are the
+    backstop, and losing that race also joins the winner's case instead of answering 500."""
+    if child is not None:
+        Child.objects.select_for_update(no_key=True).filter(pk=child.pk).exists()
+    else:
+        _lock_region(village)
+    case = _find_open(child, pending_name, village)
+    if case is None:
+        case_id = uuid.uuid4()
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(
+                    id=case_id,
+                    number=f"BH{timezone.localtime(at):%Y%m%d}-{case_id.hex[:6].upper()}",
+                    child=child,
+                    pending_name=pending_name,
+                    village=village,
+                    station=station,
+                    situations=situations,
+                    opened_at=at,
+                    state_since=at,
+                )
+        except IntegrityError:
+            case = _find_open(child, pending_name, village)
+            if case is None:
+                raise
+        else:
+            StationChange.objects.create(
+                case=case, to_station=station, at=at, actor=actor, reason=_("按辖区自动分派")
+            )
+            return case, False
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    case.situations = list(dict.fromkeys([*case.situations, *situations]))
+    case.save(update_fields=["situations"])
+    return case, True
+
+
 def _acknowledgement(report: Report, case: Case, at: datetime) -> str:
     local = timezone.localtime(at)
     return _(
@@ -206,7 +288,7 @@ def report_submit(
     except ValidationError as exc:
         errors.update(exc.message_dict)
         situations = []
-    description = (data.get("description") or "").strip()
+    description = _text(data.get("description"), "description").strip()
     if not description:
         errors.setdefault("description", []).append(_("请描述发现的情况。"))
     discovered = data.get("discovered_at")
@@ -216,7 +298,7 @@ def report_submit(
         errors.setdefault("discovered_at", []).append(_("发现时间不能晚于现在。"))
     child: Child | None = None
     village: Region | None = None
-    child_name = (data.get("child_name") or "").strip()
+    child_name = _text(data.get("child_name"), "child_name").strip()
     if data.get("child") and not _is_uuid(data["child"]):
         errors.setdefault("child", []).append(_("找不到该儿童档案：请改填儿童姓名和所在村（居）。"))
     elif data.get("child"):
@@ -232,7 +314,7 @@ def report_submit(
         else:
             village, child_name = child.village, child.name
     else:
-        code = str(data.get("village") or "").strip()
+        code = str(data.get("village") or "").strip().replace("\x00", "?")
         village = Region.objects.filter(
             code=code, kind__in=[RegionKind.VILLAGE, RegionKind.COMMUNITY]
         ).first()
@@ -252,10 +334,17 @@ def report_submit(
         raise ValidationError(errors)
     assert village is not None and station is not None and isinstance(discovered, datetime)
     events: list[EventSpec] = []
+    pending_name = ""
     if child is None:
+        # One file per reported child even when reports arrive together (issue 10 part 7): the
+        # village's row serialises the match-or-create; a public report never creates a file — the
+        # township confirms who the child is first (part 8), the case goes to the police meanwhile.
+        _lock_region(village)
         matches = list(Child.objects.filter(village=village, name=child_name)[:2])
         if len(matches) == 1:
             child = matches[0]
+        elif actor is None:
+            pending_name = child_name
         else:
             age = data.get("child_age")
             child = _provisional_child(
@@ -265,31 +354,15 @@ def report_submit(
                 at=at,
                 age=int(age) if age not in (None, "") else None,
             )
-    case = (
-        Case.objects.select_for_update()
-        .filter(child=child)
-        .exclude(state__in=[CaseState.CLOSED, CaseState.UNFOUNDED])
-        .first()
+    case, joined = _open_case(
+        child=child,
+        pending_name=pending_name,
+        village=village,
+        station=station,
+        situations=situations,
+        actor=actor,
+        at=at,
     )
-    joined = case is not None
-    if case is None:
-        case_id = uuid.uuid4()
-        case = Case.objects.create(
-            id=case_id,
-            number=f"BH{timezone.localtime(at):%Y%m%d}-{case_id.hex[:6].upper()}",
-            child=child,
-            village=village,
-            station=station,
-            situations=situations,
-            opened_at=at,
-            state_since=at,
-        )
-        StationChange.objects.create(
-            case=case, to_station=station, at=at, actor=actor, reason=_("按辖区自动分派")
-        )
-    else:
-        case.situations = list(dict.fromkeys([*case.situations, *situations]))
-        case.save(update_fields=["situations"])
     case = Case.objects.select_related("child", "village__parent", "station").get(pk=case.pk)
     anonymous = bool(data.get("anonymous")) and actor is None
     report = Report.objects.create(
@@ -302,7 +375,7 @@ def report_submit(
         reporter_name=""
         if anonymous
         else (data.get("reporter_name") or (actor.full_name if actor else "") or "")[:50],
-        reporter_phone="" if anonymous else (data.get("reporter_phone") or "")[:30],
+        reporter_phone="" if anonymous else _text(data.get("reporter_phone"), "reporter_phone")[:30],
         child_name=child_name,
         village=village,
         situations=situations,
@@ -367,3 +440,64 @@ def reports_receive(*, actor: User, case_id: Any, at: datetime | None = None) ->
         ]
     )
     return received
+
+
+@transaction.atomic
+def case_confirm_child(
+    *,
+    actor: User,
+    case_id: Any,
+    child_id: Any = None,
+    birth_date: date | None = None,
+    sex: str | None = None,
+) -> Case:
+    """The township confirms who a public report is about (issue 10 part 8): a file it can open, or a
+    new provisional file with the reported name in the reported village. Only now is a file created;
+    the police have held the case since it was reported."""
+    case = _lock(case_id)
+    _require(actor, case, ("case.assist",), _("确认报告所述儿童"))
+    if case.child_id is not None:
+        raise _err("child", _("该个案的儿童已经确认。"))
+    child: Child | None = None
+    if child_id not in (None, ""):
+        if _is_uuid(child_id):
+            child = (
+                restrict(Child.objects.select_related("village"), actor, "child.view")
+                .filter(pk=child_id)
+                .first()
+            )
+        if child is None:
+            raise _err("child", _("找不到该儿童档案：请填写您可查看的档案，或不填以建立临时档案。"))
+        Child.objects.select_for_update(no_key=True).filter(pk=child.pk).exists()
+        other = Case.objects.filter(child=child).exclude(state__in=ENDED).first()
+        if other is not None:
+            raise _err(
+                "child",
+                _("该儿童已有未结个案 %(n)s：请由县民政局合并办理，不能再关联本个案。") % {"n": other.number},
+            )
+    else:
+        if not can(actor, "child.create", case.village_id):
+            raise _err("child", _("您无权在该村（居）建立档案。"))
+        _lock_region(case.village)
+        child = child_create_provisional(
+            actor=actor,
+            name=case.pending_name,
+            village=case.village,
+            sex=sex,
+            birth_date=birth_date,
+            note=_("由公众举报建立，经乡镇确认。"),
+        )
+    case.child, case.pending_name = child, ""
+    case.save(update_fields=["child", "pending_name"])
+    record_events(
+        [
+            _event(
+                "case.child_confirmed",
+                case,
+                actor,
+                _("乡镇确认报告所述儿童：%(name)s") % {"name": child.name},
+                {"child": str(child.pk), "provisional": child.is_provisional},
+            )
+        ]
+    )
+    return case

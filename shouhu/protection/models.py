@@ -109,6 +109,9 @@ class CaseState(models.TextChoices):
     REOPENED = "reopened", _("重新启动")
 
 
+ENDED = ["closed", "unfounded"]  # the states of a case that is no longer open
+
+
 class RiskLevel(models.TextChoices):
     LOW = "low", _("低")
     MEDIUM = "medium", _("中")
@@ -121,9 +124,17 @@ class Case(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(_("案件编号"), max_length=24, unique=True)
+    # Null while a public report names a child not on file: the township confirms who the child is
+    # before any file is created (issue 10 part 8); the case goes to the police at once all the same.
     child = models.ForeignKey(
-        "registry.Child", on_delete=models.PROTECT, related_name="protection_cases", verbose_name=_("儿童")
+        "registry.Child",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="protection_cases",
+        verbose_name=_("儿童"),
     )
+    pending_name = models.CharField(_("待确认儿童姓名"), max_length=50, blank=True)
     village = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在村（居）")
     )
@@ -144,9 +155,25 @@ class Case(models.Model):
         verbose_name = _("救助保护个案")
         verbose_name_plural = _("救助保护个案")
         indexes = [models.Index(fields=["state", "opened_at"], name="case_state_opened")]
+        # Issue 10 part 7: one open case per child (or per reported name in a village while the child
+        # awaits confirmation), even when reports arrive at the same moment; the services also lock.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child"], condition=~models.Q(state__in=ENDED), name="one_open_case_per_child"
+            ),
+            models.UniqueConstraint(
+                fields=["village", "pending_name"],
+                condition=models.Q(child__isnull=True) & ~models.Q(state__in=ENDED),
+                name="one_open_pending_case_per_name",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def child_name(self) -> str:
+        return self.child.name if self.child is not None else self.pending_name
 
     @property
     def is_open(self) -> bool:
@@ -212,6 +239,8 @@ class Report(models.Model):
     acknowledgement = models.TextField(_("书面回复"), blank=True)
     token = models.CharField(max_length=40, unique=True, editable=False)
     source_digest = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
+    # The public page's browser (a signed cookie), keyed like the address: limits per browser (part 8).
+    browser_digest = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
 
     class Meta:
         ordering = ["-reported_at"]
@@ -510,3 +539,20 @@ class Accountability(Record):
         verbose_name = _("追责记录")
         verbose_name_plural = _("追责记录")
         indexes = [models.Index(fields=["unit", "kind"], name="accountability_unit_kind")]
+
+
+class PublicReportGate(models.Model):
+    """One row the public report page locks (select_for_update) so that its limits per address and per
+    browser are counted and enforced atomically, and that remembers when a county-wide surge of public
+    reports was last flagged to the county (issue 10 part 8)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    surge_flagged_at = models.DateTimeField(null=True, blank=True)
+    surge_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("公众举报闸口")
+        verbose_name_plural = _("公众举报闸口")
+
+    def __str__(self) -> str:
+        return str(self.surge_flagged_at or "-")

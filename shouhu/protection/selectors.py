@@ -197,7 +197,7 @@ def referral_briefs(referrals: list[Referral], today: Any = None) -> dict[Any, d
 
     today = today or timezone.localdate()
     active = [r for r in referrals if r.state == ReferralState.ACCEPTED]
-    child_ids = {r.case.child_id for r in active}
+    child_ids = {cid for r in active if (cid := r.case.child_id) is not None}
     carers: dict[Any, list[tuple[str, str, str]]] = {}
     for g in Guardian.objects.filter(child_id__in=child_ids).order_by("role"):
         carers.setdefault(g.child_id, []).append((g.get_role_display(), g.name, g.phone or ""))
@@ -212,6 +212,7 @@ def referral_briefs(referrals: list[Referral], today: Any = None) -> dict[Any, d
     out: dict[Any, dict[str, Any]] = {}
     for r in referrals:
         child = r.case.child
+        assert child is not None  # referrals come with a plan, made only once the child is confirmed
         brief: dict[str, Any] = {
             "child_name": child.name,
             "age": full_years(child.birth_date, today),

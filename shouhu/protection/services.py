@@ -24,9 +24,12 @@ from shouhu.protection.intake import (  # noqa: F401 (the report intake, re-expo
     ORG_REPORTER_KIND,
     _err,
     _event,
+    _int_pk,
     _lock,
     _receive_reports,
     _require,
+    _text,
+    case_confirm_child,
     public_reports_in_last_hour,
     report_submit,
     reporter_kind_of,
@@ -34,6 +37,7 @@ from shouhu.protection.intake import (  # noqa: F401 (the report intake, re-expo
     station_for,
 )
 from shouhu.protection.models import (
+    ENDED,
     Assessment,
     Case,
     CaseMeasure,
@@ -67,13 +71,17 @@ def case_reassign(*, actor: User, case_id: Any, station_id: Any, reason: str) ->
         raise _err("detail", _("只有承办派出所或县民政局可以改派。"))
     if not case.is_open:
         raise _err("detail", _("已结束的个案不能改派。"))
-    new = Organisation.objects.filter(pk=station_id, kind=OrganisationKind.POLICE_STATION).first()
+    new = Organisation.objects.filter(pk=_int_pk(station_id), kind=OrganisationKind.POLICE_STATION).first()
     if new is None or new.pk == case.station_id:
         raise _err("station", _("请选择另一个派出所。"))
-    if not (reason or "").strip():
+    if not _text(reason, "reason").strip():
         raise _err("reason", _("请说明改派原因。"))
     StationChange.objects.create(
-        case=case, from_station=case.station, to_station=new, actor=actor, reason=reason[:300]
+        case=case,
+        from_station=case.station,
+        to_station=new,
+        actor=actor,
+        reason=_text(reason, "reason")[:300],
     )
     old = case.station
     case.station = new
@@ -130,9 +138,9 @@ def _placement(case: Case, actor: User, data: Any) -> Placement:
     kind = data.get("place_kind") or ""
     if kind not in Placement.PlaceKind.values:
         errors["place_kind"] = [_("请选择安置类别。")]
-    if not (data.get("place") or "").strip():
+    if not _text(data.get("place"), "place").strip():
         errors["place"] = [_("请填写安置地点。")]
-    if not (data.get("notified") or "").strip():
+    if not _text(data.get("notified"), "notified").strip():
         errors["notified"] = [_("请填写已告知的父母或其他人员。")]
     start = _dt(data.get("start"), "start", errors) or timezone.now()
     end = _dt(data.get("end"), "end", errors) if data.get("end") else None
@@ -143,10 +151,10 @@ def _placement(case: Case, actor: User, data: Any) -> Placement:
     return Placement.objects.create(
         case=case,
         place_kind=kind,
-        place=data["place"].strip()[:200],
+        place=_text(data["place"], "place").strip()[:200],
         start=start,
         end=end,
-        notified=data["notified"].strip()[:200],
+        notified=_text(data["notified"], "notified").strip()[:200],
         actor=actor,
     )
 
@@ -207,7 +215,7 @@ def _assessment(case: Case, actor: User, data: Any, at: datetime) -> Assessment:
         participants=list(participants),
         risk_level=level,
         risk_reasons=reasons,
-        summary=(data.get("summary") or "")[:5000],
+        summary=_text(data.get("summary"), "summary")[:5000],
         actor=actor,
         **ratings,
     )
@@ -218,7 +226,7 @@ def _provider(value: Any) -> Organisation | None:
         return None
     qs = Organisation.objects.exclude(kind__in=[OrganisationKind.POLICE_STATION])
     if isinstance(value, int) or str(value).isdigit():
-        return qs.filter(pk=int(value)).first()
+        return qs.filter(pk=_int_pk(value)).first()
     return qs.filter(name=str(value)).first()
 
 
@@ -236,7 +244,7 @@ def _referral(case: Case, actor: User, data: Any, at: datetime) -> Referral:
         case=case,
         service_kind=kind,
         provider=provider,
-        need=(data.get("need") or "")[:2000],
+        need=_text(data.get("need"), "need")[:2000],
         due_date=due,
         created_at=at,
         created_by=actor,
@@ -256,7 +264,7 @@ def case_transition(
     """The one way a case moves (workflow.TABLE). Refuses an illegal or unauthorised move with the reason."""
     at = at or timezone.now()
     data = data or {}
-    note = (note or "").strip()
+    note = _text(note, "note").strip()
     case = _lock(case_id)
     s = workflow_step(case.state, to)
     if s is None:
@@ -274,6 +282,10 @@ def case_transition(
         raise _err("to", _("您无权执行“%(step)s”：该步骤由%(who)s办理。") % {"step": s.label, "who": who})
     if "note" in s.needs and not note:
         raise _err("note", _("请说明理由。"))
+    if case.child_id is None and to in (CaseState.ASSESSED, CaseState.ASSISTING):
+        raise _err("to", _("报告所述儿童尚待乡镇确认：请先确认儿童（关联已有档案或建立档案）再评估帮扶。"))
+    if to == CaseState.REOPENED:
+        _no_other_open_case(case)
     payload: dict[str, Any] = {}
     events: list[EventSpec] = []
     if to == CaseState.RECEIVED:
@@ -294,7 +306,7 @@ def case_transition(
         case.risk_level = a.risk_level
         payload.update(risk_level=a.risk_level, reasons=a.risk_reasons, participants=a.participants)
     elif to == CaseState.ASSISTING:
-        plan = (data.get("plan") or note or "").strip()
+        plan = (_text(data.get("plan"), "plan") or note).strip()
         if not plan:
             raise _err("plan", _("请填写帮扶方案。"))
         refs = data.get("referrals") or []
@@ -400,7 +412,7 @@ def placement_add(*, actor: User, case_id: Any, data: dict[str, Any]) -> Placeme
 
 @transaction.atomic
 def placement_end(*, actor: User, placement_id: Any, end: datetime | None = None) -> Placement:
-    p = Placement.objects.select_related("case").filter(pk=placement_id).first()
+    p = Placement.objects.select_related("case").filter(pk=_int_pk(placement_id)).first()
     if p is None:
         raise _err("detail", _("安置记录不存在。"))
     case = _lock(p.case_id)
@@ -429,9 +441,9 @@ def search_end(*, actor: User, case_id: Any, outcome: str) -> MissingSearch:
     s = case.searches.filter(ended_at__isnull=True).first()
     if s is None:
         raise _err("detail", _("没有进行中的快速查找。"))
-    if not (outcome or "").strip():
+    if not _text(outcome, "outcome").strip():
         raise _err("outcome", _("请填写查找结果。"))
-    s.ended_at, s.outcome = timezone.now(), outcome.strip()[:300]
+    s.ended_at, s.outcome = timezone.now(), _text(outcome, "outcome").strip()[:300]
     s.save(update_fields=["ended_at", "outcome"])
     record_events([_event("case.search_ended", case, actor, _("结束快速查找：%(o)s") % {"o": s.outcome})])
     return s
@@ -486,15 +498,15 @@ def referral_respond(
                 "a": {"accept": _("接收"), "refuse": _("拒绝"), "done": _("标记完成")}[action],
             },
         )
-    if action == "refuse" and not (reason or "").strip():
+    if action == "refuse" and not _text(reason, "reason").strip():
         raise _err("reason", _("拒绝转介须说明理由。"))
     r.state = dst
     if action in ("accept", "refuse"):
         r.answered_at = at
     if action == "refuse":
-        r.reason = reason.strip()[:300]
+        r.reason = _text(reason, "reason").strip()[:300]
     if action == "done":
-        r.done_at, r.outcome = at, (outcome or "").strip()[:5000]
+        r.done_at, r.outcome = at, _text(outcome, "outcome").strip()[:5000]
     r.save()
     case = Case.objects.select_related("child", "village").get(pk=r.case_id)
     record_events(
@@ -523,9 +535,9 @@ def referral_close(*, actor: User, referral_id: Any, reason: str) -> Referral:
     _require(actor, case, ("case.assist",), _("撤回转介"))
     if r.state in (ReferralState.DONE, ReferralState.CLOSED):
         raise _err("detail", _("该转介已完成或已撤回。"))
-    if not (reason or "").strip():
+    if not _text(reason, "reason").strip():
         raise _err("reason", _("撤回转介须说明理由。"))
-    r.state, r.reason = ReferralState.CLOSED, reason.strip()[:300]
+    r.state, r.reason = ReferralState.CLOSED, _text(reason, "reason").strip()[:300]
     r.save(update_fields=["state", "reason"])
     record_events(
         [
@@ -545,9 +557,11 @@ def followup_add(*, actor: User, case_id: Any, note: str, next_due: date | None 
     case = _lock(case_id)
     if not selectors.may_act(actor, case, ("case.follow_up",)):
         raise _err("detail", _("您无权登记该个案的跟踪情况。"))
-    if not (note or "").strip():
+    if not _text(note, "note").strip():
         raise _err("note", _("请填写跟踪情况。"))
-    f = FollowUp.objects.create(case=case, note=note.strip()[:5000], next_due=next_due, actor=actor)
+    f = FollowUp.objects.create(
+        case=case, note=_text(note, "note").strip()[:5000], next_due=next_due, actor=actor
+    )
     record_events([_event("case.follow_up", case, actor, _("跟踪回访：%(n)s") % {"n": f.note[:80]})])
     return f
 
@@ -564,18 +578,18 @@ def guardian_measure_add(*, actor: User, case_id: Any, data: dict[str, Any]) -> 
         errors["kind"] = [_("请选择措施：批评教育、治安管理处罚或立案侦查。")]
     if data.get("conduct") not in GuardianMeasure.Conduct.values:
         errors["conduct"] = [_("请选择监护人的行为。")]
-    if not (data.get("guardian_name") or "").strip():
+    if not _text(data.get("guardian_name"), "guardian_name").strip():
         errors["guardian_name"] = [_("请填写监护人姓名。")]
     if errors:
         raise ValidationError(errors)
     m = GuardianMeasure.objects.create(
         case=case,
-        guardian_name=data["guardian_name"].strip()[:50],
-        guardian_relation=(data.get("guardian_relation") or "")[:20],
+        guardian_name=_text(data["guardian_name"], "guardian_name").strip()[:50],
+        guardian_relation=_text(data.get("guardian_relation"), "guardian_relation")[:20],
         conduct=data["conduct"],
         kind=data["kind"],
         decided_on=_date(data.get("decided_on") or timezone.localdate(), "decided_on"),
-        outcome=(data.get("outcome") or "")[:300],
+        outcome=_text(data.get("outcome"), "outcome")[:300],
         corrected=data.get("corrected"),
         serious_harm=bool(data.get("serious_harm")),
         actor=actor,
@@ -594,9 +608,26 @@ def guardian_measure_add(*, actor: User, case_id: Any, data: dict[str, Any]) -> 
     return m
 
 
+def _no_other_open_case(case: Case) -> None:
+    """Reopening may not give the child a second open case (issue 10 part 7; the constraint backs it)."""
+    if case.child_id is None:
+        return
+    Child.objects.select_for_update(no_key=True).filter(pk=case.child_id).exists()
+    other = Case.objects.filter(child_id=case.child_id).exclude(pk=case.pk).exclude(state__in=ENDED).first()
+    if other is not None:
+        raise _err(
+            "to",
+            _("该儿童已有未结个案 %(n)s：请在该个案中继续办理，不能同时重新启动本个案。")
+            % {"n": other.number},
+        )
+
+
 def grounds_for(case: Case, today: date | None = None) -> list[rules.Ground]:
     """The three revocation grounds evaluated from the child's records (R7.2)."""
     today = today or timezone.localdate()
+    child = case.child
+    if child is None:  # the child awaits the township's confirmation: no records to weigh
+        return []
     labels = dict(Situation.objects.values_list("code", "name_zh"))
     reports = tuple(
         rules.ReportFact(
@@ -605,7 +636,7 @@ def grounds_for(case: Case, today: date | None = None) -> list[rules.Ground]:
             _("报告（%(n)s）：%(s)s")
             % {"n": r.case.number, "s": "、".join(labels.get(x, x) for x in r.situations)},
         )
-        for r in Report.objects.filter(case__child_id=case.child_id).select_related("case")
+        for r in Report.objects.filter(case__child_id=child.pk).select_related("case")
     )
     conduct = tuple(
         rules.GuardianConduct(
@@ -622,11 +653,11 @@ def grounds_for(case: Case, today: date | None = None) -> list[rules.Ground]:
                 "o": f"（{m.outcome}）" if m.outcome else "",
             },
         )
-        for m in GuardianMeasure.objects.filter(case__child_id=case.child_id)
+        for m in GuardianMeasure.objects.filter(case__child_id=child.pk)
     )
-    latest = Assessment.objects.filter(case__child_id=case.child_id).order_by("-at").first()
+    latest = Assessment.objects.filter(case__child_id=child.pk).order_by("-at").first()
     facts = rules.GroundsFacts(
-        child_birth=case.child.birth_date,
+        child_birth=child.birth_date,
         reports=reports,
         conduct=conduct,
         assessment_guardianship_serious=bool(latest and latest.guardianship == DimensionRating.SERIOUS),
@@ -658,18 +689,18 @@ def petition_file(*, actor: User, case_id: Any, data: dict[str, Any]) -> Petitio
             % {"g": "、".join(sorted(set(grounds) - met))}
         ]
     for f, msg in (("guardian_name", _("请填写被申请的监护人。")), ("court", _("请填写受理法院。"))):
-        if not (data.get(f) or "").strip():
+        if not _text(data.get(f), f).strip():
             errors[f] = [msg]
     if errors:
         raise ValidationError(errors)
     p = Petition.objects.create(
         case=case,
         petitioner=data["petitioner"],
-        petitioner_name=(data.get("petitioner_name") or "")[:100]
+        petitioner_name=_text(data.get("petitioner_name"), "petitioner_name")[:100]
         or str(Petition.Petitioner(data["petitioner"]).label),
-        guardian_name=data["guardian_name"].strip()[:50],
+        guardian_name=_text(data["guardian_name"], "guardian_name").strip()[:50],
         grounds=sorted(set(grounds)),
-        court=data["court"].strip()[:100],
+        court=_text(data["court"], "court").strip()[:100],
         filed_on=_date(data.get("filed_on") or timezone.localdate(), "filed_on"),
         actor=actor,
     )
@@ -692,7 +723,7 @@ def petition_update(*, actor: User, petition_id: Any, data: dict[str, Any]) -> P
     """Hearing date, decision; a revocation with a new guardian updates the child's file (registry)."""
     from shouhu.registry.services import guardian_set
 
-    p = Petition.objects.select_for_update().filter(pk=petition_id).first()
+    p = Petition.objects.select_for_update().filter(pk=_int_pk(petition_id)).first()
     if p is None:
         raise _err("detail", _("申请不存在。"))
     case = _lock(p.case_id)
@@ -717,13 +748,15 @@ def petition_update(*, actor: User, petition_id: Any, data: dict[str, Any]) -> P
         )
         new = data.get("new_guardian")
         if decision == Petition.Decision.REVOKED:
-            if not isinstance(new, dict) or not (new.get("name") or "").strip():
+            if not isinstance(new, dict) or not _text(new.get("name"), "new_guardian").strip():
                 raise _err("new_guardian", _("撤销监护人资格的，请填写法院指定的新监护人。"))
             role = new.get("role") or "carer"
+            if case.child is None:
+                raise _err("new_guardian", _("报告所述儿童尚待乡镇确认，请先确认儿童。"))
             guardian_set(
                 actor=actor, child=case.child, role=role, data={k: v for k, v in new.items() if k != "role"}
             )
-            p.new_guardian_name = new["name"].strip()[:50]
+            p.new_guardian_name = _text(new["name"], "new_guardian").strip()[:50]
     p.save()
     record_events(events)
     return p

@@ -7,6 +7,7 @@ Every form works without JavaScript and fits a 360-px phone.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.contrib import messages
@@ -18,16 +19,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shouhu.core.access import can
 from shouhu.core.accesslog import record_request
-from shouhu.core.jurisdiction import acting_user, public, scoped
+from shouhu.core.jurisdiction import acting_user, client_ip, public, scoped
 from shouhu.core.models import Organisation, OrganisationKind, Region
-from shouhu.core.policy import param
+from shouhu.protection import public as public_reports
 from shouhu.protection import selectors, services
 from shouhu.protection.models import (
     Case,
@@ -55,10 +56,6 @@ PROVIDER_KINDS = [
 ]
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _errors(exc: ValidationError) -> list[str]:
     if hasattr(exc, "error_dict"):
         return [m for msgs in exc.message_dict.values() for m in msgs]
@@ -78,6 +75,13 @@ def _local_dt(raw: str | None) -> Any:
     if parsed is None:
         return None
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+
+
+def _date_or_none(raw: str) -> Any:
+    try:
+        return parse_date(raw.strip()) if raw.strip() else None
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+        return None
 
 
 def _villages() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -127,33 +131,37 @@ def _report_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 @public
 @never_cache
 def public_report(request: HttpRequest) -> HttpResponse:
-    """A citizen's report without an account (R5.1): anonymous allowed, limited per address per hour."""
+    """A citizen's report without an account (R5.1): anonymous allowed, limited per address and per
+    browser (issue 10 part 8: `public.py`). The page gives each browser a random id in a signed cookie."""
+    browser = request.get_signed_cookie(public_reports.COOKIE, default=None, salt=public_reports.COOKIE_SALT)
     errors: list[str] = []
+    status = 200
     if request.method == "POST":
-        limit = int(param("protection_public_reports_per_hour"))
-        if services.public_reports_in_last_hour(_ip(request)) >= limit:
-            return render(
-                request,
-                "protection/public_report.html",
-                _report_context(
-                    request,
-                    errors=[
-                        _("同一网络地址一小时内最多提交 %(n)d 次举报，请稍后再试；紧急情况请直接拨打 110。")
-                        % {"n": limit}
-                    ],
-                ),
-                status=429,
-            )
         data = _report_data(request)
         data["child"] = None  # the public cannot reach files
         data["reporter_kind"] = "citizen"
         try:
-            report = services.report_submit(actor=None, data=data, ip=_ip(request))
+            report = public_reports.public_report_submit(data=data, ip=client_ip(request), browser=browser)
+        except public_reports.Refused as exc:
+            errors, status = [exc.message], exc.status
         except ValidationError as exc:
             errors = _errors(exc)
         else:
             return redirect("web:public_report_ack", token=report.token)
-    return render(request, "protection/public_report.html", _report_context(request, errors=errors))
+    response = render(
+        request, "protection/public_report.html", _report_context(request, errors=errors), status=status
+    )
+    if not browser:
+        response.set_signed_cookie(
+            public_reports.COOKIE,
+            secrets.token_urlsafe(16),
+            salt=public_reports.COOKIE_SALT,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
+    return response
 
 
 @public
@@ -184,7 +192,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
         data = _report_data(request)
         data["child"] = child.pk if child else None
         try:
-            report = services.report_submit(actor=acting_user(request), data=data, ip=_ip(request))
+            report = services.report_submit(actor=acting_user(request), data=data, ip=client_ip(request))
         except ValidationError as exc:
             errors = _errors(exc)
         else:
@@ -270,6 +278,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "state": state,
             "states": CaseState.choices,
             "counts": counts,
+            "surge": public_reports.surge_notice(request.user),
         },
     )
 
@@ -337,7 +346,7 @@ def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "today": timezone.localdate().isoformat(),
         "risk_levels": dict(RiskLevel.choices),
         "child_url": reverse("web:child_detail", args=[case.child_id])
-        if can(user, "child.view", case.child)
+        if case.child_id is not None and can(user, "child.view", case.child)
         else "",
     }
     return render(request, "protection/case_detail.html", context)
@@ -413,7 +422,18 @@ def case_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
     case = selectors.get_case(request.user, pk)
     p, u = request.POST, acting_user(request)
     try:
-        if action == "receive_reports":
+        if action == "confirm_child":
+            born = _date_or_none(p.get("birth_date") or "")
+            if p.get("birth_date") and born is None:
+                raise ValidationError({"birth_date": [_("出生日期格式应为 YYYY-MM-DD。")]})
+            services.case_confirm_child(
+                actor=u,
+                case_id=case.pk,
+                child_id=p.get("child", "").strip() or None,
+                birth_date=born,
+                sex=p.get("sex"),
+            )
+        elif action == "receive_reports":
             services.reports_receive(actor=u, case_id=case.pk)
         elif action == "measures":
             services.measures_record(
@@ -473,7 +493,7 @@ def case_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
                 },
             )
         elif action == "petition_update":
-            if not case.petitions.filter(pk=p.get("petition") or 0).exists():
+            if not case.petitions.filter(pk=services._int_pk(p.get("petition"))).exists():
                 raise Http404("not found")
             data: dict[str, Any] = {"hearing_on": p.get("hearing_on") or None}
             if p.get("decision"):

@@ -14,12 +14,14 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from shouhu.core.access import access_of, can
 from shouhu.core.accesslog import lookups_left, record_lookup
 from shouhu.core.capabilities import group_capability
 from shouhu.core.crypto import blind_index
+from shouhu.core.models import Region
 from shouhu.core.pinyin import name_pinyin
 from shouhu.registry.models import Child
 
@@ -76,6 +78,33 @@ def similar_names(a: str, b: str) -> bool:
     if name_pinyin(a)[0] == name_pinyin(b)[0]:
         return True
     return len(a) == len(b) >= 2 and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+
+
+def lock_village(code: str) -> None:
+    """Serialise the duplicate check and the write of files in one village (issue 10 part 7): two
+    registrations of the same child without an ID number, arriving together, would otherwise both find
+    no duplicate and both write. FOR NO KEY UPDATE on PostgreSQL, so rows that merely refer to the
+    village are not held up; SQLite's write lock (IMMEDIATE transactions) already serialises writers."""
+    Region.objects.select_for_update(no_key=True).filter(pk=code).exists()
+
+
+def saved_or_duplicate(child: Child, *, village_code: str) -> None:
+    """Save a new or changed file; losing a race on the unique ID-number index (a registration of the
+    same ID number committed between our check and our write) is the duplicate it is, never a 500."""
+    try:
+        with transaction.atomic():
+            child.save()
+    except IntegrityError:
+        dup = find_duplicate(
+            id_number=child.id_number,
+            name=child.name,
+            birth_date=child.birth_date,
+            village_code=village_code,
+            exclude=child.pk if not child._state.adding else None,
+        )
+        if dup is None:
+            raise
+        raise DuplicateChild(dup) from None
 
 
 def find_duplicate(

@@ -30,6 +30,8 @@ from shouhu.registry.duplicates import (  # noqa: F401 (re-exported: callers cat
     DuplicateChild,
     check_duplicate_budget,
     find_duplicate,
+    lock_village,
+    saved_or_duplicate,
     similar_names,
 )
 from shouhu.registry.family_validation import grandparent_recorded, validate_guardian
@@ -264,6 +266,7 @@ def child_create(*, actor: User, data: dict[str, Any], today: date | None = None
     if not can(actor, "child.create", clean["village"].code):
         raise ValidationError({"village": [_("您无权在该村（居）建立档案。")]})
     check_duplicate_budget(actor, clean.get("id_number"))
+    lock_village(clean["village"].code)
     dup = find_duplicate(
         id_number=clean.get("id_number"),
         name=clean["name"],
@@ -274,7 +277,7 @@ def child_create(*, actor: User, data: dict[str, Any], today: date | None = None
         raise DuplicateChild(dup)
     child = Child(created_by=actor)
     _apply(child, clean)
-    child.save()
+    saved_or_duplicate(child, village_code=clean["village"].code)
     parents = _write_parents(child, clean.get("parents") or [], effective=today)
     after = child_snapshot(child, parents)
     events = [child_event("child.created", child, actor, _("建立档案"), None, after)]
@@ -406,6 +409,7 @@ def child_update(
         raise ValidationError({"village": [_("您无权把档案转到该村（居）。")]})
     if clean.get("id_number") != child.id_number:
         check_duplicate_budget(actor, clean.get("id_number"))
+    lock_village(clean["village"].code)
     dup = find_duplicate(
         id_number=clean.get("id_number"),
         name=clean["name"],
@@ -423,7 +427,7 @@ def child_update(
     child.is_provisional = False
     child.version += 1
     child.updated_at = timezone.now()
-    child.save()
+    saved_or_duplicate(child, village_code=clean["village"].code)
     parents = (
         _write_parents(child, clean["parents"], effective=effective or today)
         if "parents" in clean

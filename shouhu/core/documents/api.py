@@ -25,7 +25,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +34,7 @@ from rest_framework.views import APIView
 from shouhu.core.access import can
 from shouhu.core.accesslog import record_read
 from shouhu.core.api import Pagination, request_body
+from shouhu.core.api_input import JSONParser
 from shouhu.core.documents import kinds, owners, selectors, services
 from shouhu.core.documents.models import Attachment, AttachmentCategory, GeneratedDocument
 from shouhu.core.documents.owners import RECORD_CAPABILITIES

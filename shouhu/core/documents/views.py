@@ -25,11 +25,7 @@ from shouhu.core.access import can
 from shouhu.core.documents import kinds, owners, services, sniff, vcode
 from shouhu.core.documents.owners import RECORD_CAPABILITIES
 from shouhu.core.documents.verify import verify
-from shouhu.core.jurisdiction import acting_user, public, scoped
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+from shouhu.core.jurisdiction import acting_user, client_ip, public, scoped
 
 
 def base_url(request: HttpRequest) -> str:

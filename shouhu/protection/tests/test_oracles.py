@@ -48,6 +48,7 @@ def _public(child_name: str) -> Any:
         "description": "路过看到",
         "anonymous": "on",
     }
+    client.get("/report/")  # the page gives the browser its id (a signed cookie)
     r = client.post("/report/", data)
     assert r.status_code == 302
     return client, r["Location"]

@@ -390,6 +390,7 @@ URLS: dict[str, Entry] = {
         name: Entry("case", _pk("case"), POST)
         for name in (
             "case-add-referral",
+            "case-confirm-child",
             "case-follow-ups",
             "case-guardian-measures",
             "case-measures",
