@@ -59,4 +59,23 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     context: dict[str, Any] = {"caps": frozenset(access.holdings)}
     if user is not None and user.is_authenticated:
         context["nav_primary"], context["nav_more"] = menu(access)
+        context["offline_text"] = offline_text()
     return context
+
+
+def offline_text() -> dict[str, str]:
+    """The words app.js shows about the offline queue (issue 16), translated here, not in the script."""
+    return {
+        "visit": _("走访"),
+        "contact": _("亲子联系"),
+        "pending": _("等待信号，恢复后自动上传。"),
+        "failed": _("未能上传。"),
+        "login": _("登录已过期：请重新登录后自动上传。"),
+        "look": _("查看档案"),
+        "force": _("仍然上传"),
+        "drop": _("放弃这条"),
+        "drop_confirm": _("放弃后这条记录将被删除，无法恢复。确定放弃？"),
+        "fix": _("未保存，请修改以下内容后再点“保存”："),
+        "queued": _("没有信号：已加密保存在本机，有信号时自动上传。"),
+        "logout_confirm": _("还有 {n} 条记录没有上传，退出后将被删除。确定退出？"),
+    }

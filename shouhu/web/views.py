@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from shouhu.core.access import access_of, restriction_q
@@ -18,6 +21,38 @@ from shouhu.registry.models import Child
 
 login = public(auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True))
 logout = public(auth_views.LogoutView.as_view())
+
+
+@public
+@never_cache
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker (issue 16), from the site's root so that it may keep every page of the site;
+    it names no child. Never cached by HTTP, so a new release reaches phones at their next visit."""
+    shell = [
+        static(p)
+        for p in (
+            "vendor/bootstrap/css/bootstrap.min.css",
+            "web/app.css",
+            "web/app.js",
+            "web/queue.js",
+            "vendor/htmx/htmx.min.js",
+        )
+    ]
+    version = hashlib.sha256("|".join(shell).encode()).hexdigest()[:12]
+    response = render(
+        request,
+        "web/sw.js",
+        {"shell": shell, "version": version, "static_prefix": static("")},
+        content_type="application/javascript; charset=utf-8",
+    )
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@public
+def offline(request: HttpRequest) -> HttpResponse:
+    """What the service worker shows for a page it has not kept, when there is no signal."""
+    return render(request, "web/offline.html")
 
 
 @public
