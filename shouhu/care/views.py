@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -219,8 +220,6 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
     kind = kind if kind in AlertKind.values else ""
     show = request.GET.get("show") or "open"
     qs = selectors.alerts_for(request.user, kind=kind, open_only=True if show == "open" else None)
-    from django.core.paginator import Paginator
-
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     notes = list(selectors.unread_notifications(request.user)[:50])
     if notes:
@@ -268,13 +267,26 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
 def villages(request: HttpRequest) -> HttpResponse:
     """The township supervisor's view (R3.3, R3.4): per village, compliance, coverage, workers."""
     rows = selectors.village_summary(request.user)
+    # Issue 16 part 4: a county's ~230 villages by township, a page at a time.
+    townships = sorted(
+        {(r["village"].parent_id, r["village"].parent.name) for r in rows if r["village"].parent_id}
+    )
+    township = request.GET.get("township") or ""
+    if township in {code for code, _name in townships}:
+        rows = [r for r in rows if r["village"].parent_id == township]
+    else:
+        township = ""
+    page = Paginator(rows, 30).get_page(request.GET.get("page"))
     unassigned = selectors.unassigned_children(request.user)
     _listed(request, "villages", min(unassigned.count(), 100))
     return render(
         request,
         "care/villages.html",
         {
-            "rows": rows,
+            "rows": page.object_list,
+            "page": page,
+            "townships": townships if len(townships) > 1 else [],
+            "township": township,
             "without_worker": [r for r in rows if not r["worker"]],
             "unassigned": list(unassigned[:100]),
             "unassigned_count": unassigned.count(),

@@ -56,16 +56,19 @@ def menu(access: Access) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     access = access_of(user)
-    context: dict[str, Any] = {"caps": frozenset(access.holdings)}
+    context: dict[str, Any] = {"caps": frozenset(access.holdings), "page_text": page_text}
     if user is not None and user.is_authenticated:
         context["nav_primary"], context["nav_more"] = menu(access)
-        context["offline_text"] = offline_text()
     return context
 
 
-def offline_text() -> dict[str, str]:
-    """The words app.js shows about the offline queue (issue 16), translated here, not in the script."""
+def page_text() -> dict[str, str]:
+    """The words app.js shows (the offline queue, the village picker: issue 16), translated here, not in
+    the script. A callable, so pages that never render it never build it."""
     return {
+        "township": _("乡镇（街道）"),
+        "all_townships": _("全部乡镇"),
+        "search_village": _("搜索村（居）名"),
         "visit": _("走访"),
         "contact": _("亲子联系"),
         "pending": _("等待信号，恢复后自动上传。"),

@@ -197,3 +197,16 @@ def test_two_copies_of_one_post_racing_make_one_contact(county: dict[str, Any]) 
         t.join()
     assert ParentContact.objects.filter(child=child).count() == 1
     assert len(set(results)) == 1, results
+
+
+@pytest.mark.django_db
+def test_the_county_villages_page_filters_by_township_and_pages(users: dict[str, Any]) -> None:
+    """Issue 16 part 4: not one 14,000 px table of every village."""
+    c = login(users["county"])
+    first = c.get(reverse("web:care_villages"))
+    townships = first.context["townships"]
+    assert len(townships) > 1 and first.context["page"].paginator.count > len(first.context["rows"])
+    code, _name = townships[0]
+    one = c.get(reverse("web:care_villages"), {"township": code})
+    assert one.context["rows"] and all(r["village"].parent_id == code for r in one.context["rows"])
+    assert c.get(reverse("web:care_villages"), {"township": "nonsense", "page": "x"}).status_code == 200

@@ -55,3 +55,9 @@ def test_agreement_dates_render_as_iso_for_date_inputs() -> None:
 
     html = DATE.render("starts_on", date(2026, 12, 2))
     assert 'value="2026-12-02"' in html
+
+
+def test_the_report_button_is_on_the_home_page_of_the_clinic_and_the_school(users: dict[str, Any]) -> None:
+    for who in ("doctor", "school"):
+        html = login(users[who]).get(reverse("web:home")).content.decode()
+        assert f'href="{reverse("web:report_new")}"' in html and 'href="tel:110"' in html

@@ -90,6 +90,19 @@ def test_the_village_workers_day_fits_a_phone_and_passes_axe(
     }
     for name, path in paths.items():
         _check(page, base, path, f"vw_{name}", problems)
+    # The report form's village: township first, then the villages of that township, with a search.
+    page.goto(base + paths["report"])
+    picker = page.locator(".village-picker select")
+    all_villages = page.locator("#id_village optgroup option").count()
+    towns = picker.locator("option").all_inner_texts()
+    assert all_villages > 100 and len(towns) > 10
+    picker.select_option(label=towns[1])
+    some = page.locator("#id_village optgroup option").count()
+    assert 0 < some < all_villages
+    assert page.locator("#id_village optgroup").count() == 1
+    page.fill(".village-picker input[type=search]", page.locator("#id_village optgroup option").first.inner_text())
+    assert page.locator("#id_village optgroup option").count() >= 1
+    page.screenshot(path=f"{SHOT_DIR}/shot_path_vw_picker.png", full_page=False)
     # After 保存 with mistakes: the summary at the top, focused, with a link to each field.
     page.goto(base + paths["visit"])
     page.fill("#id_occurred_at", "")

@@ -245,6 +245,57 @@
     var main = document.querySelector("main");
     if (main) { main.insertBefore(note, main.firstChild); }
   }
+  /* ---- township → village picker (issue 16 part 4) over a select grouped by township ---- */
+  function villagePicker(select) {
+    var groups = Array.prototype.slice.call(select.querySelectorAll("optgroup")).map(function (g) {
+      return { label: g.label, options: Array.prototype.slice.call(g.querySelectorAll("option")) };
+    });
+    if (!groups.length) { return; }
+    var blank = Array.prototype.filter.call(select.options, function (o) { return o.parentNode === select; });
+    var box = document.createElement("div");
+    box.className = "village-picker d-flex flex-wrap gap-2 mb-2";
+    var town = document.createElement("select");
+    town.className = "form-select";
+    town.setAttribute("aria-label", t("township"));
+    town.appendChild(new Option(t("all_townships"), ""));
+    groups.forEach(function (g) { town.appendChild(new Option(g.label, g.label)); });
+    var search = document.createElement("input");
+    search.type = "search";
+    search.className = "form-control";
+    search.placeholder = t("search_village");
+    search.setAttribute("aria-label", t("search_village"));
+    if (groups.length > 1) { box.appendChild(town); }
+    box.appendChild(search);
+    select.parentNode.insertBefore(box, select);
+    var chosen = select.value;
+    groups.forEach(function (g) {
+      if (g.options.some(function (o) { return o.value === chosen && chosen; })) { town.value = g.label; }
+    });
+    function redraw() {
+      var keep = select.value;
+      var text = search.value.trim();
+      select.textContent = "";
+      blank.forEach(function (o) { select.appendChild(o); });
+      groups.forEach(function (g) {
+        if (town.value && g.label !== town.value) { return; }
+        var shown = g.options.filter(function (o) {
+          return !text || o.text.indexOf(text) >= 0 || g.label.indexOf(text) >= 0 || o.value === keep;
+        });
+        if (!shown.length) { return; }
+        var og = document.createElement("optgroup");
+        og.label = g.label;
+        shown.forEach(function (o) { og.appendChild(o); });
+        select.appendChild(og);
+      });
+      select.value = keep;
+      if (select.value !== keep) { select.value = ""; }
+    }
+    town.addEventListener("change", redraw);
+    search.addEventListener("input", redraw);
+    redraw();
+  }
+  document.querySelectorAll("select[data-village-picker]").forEach(villagePicker);
+
   window.addEventListener("online", sync);
   freshKeys();
   focusSummary();
