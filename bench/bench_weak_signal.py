@@ -45,7 +45,9 @@ def _run(args: list[str], env: dict[str, str]) -> None:
 
 def measure(page: Any, cdp: Any, url: str) -> dict[str, Any]:
     sizes: dict[str, int] = {}
-    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+    cdp.on(
+        "Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"]))
+    )
     start = time.perf_counter()
     page.goto(url, wait_until="load")
     seconds = time.perf_counter() - start
@@ -64,7 +66,9 @@ def main() -> int:
     _run(["migrate", "--noinput"], env)
     logins = f"{tmp}/logins.json"
     _run(["seed_demo", "--children", str(opts.children), "--logins-json", logins], env)
-    password = next(u["password"] for u in json.load(open(logins)) if u["username"] == "vw_102201")
+    password = next(
+        u["password"] for u in json.loads(Path(logins).read_text()) if u["username"] == "vw_102201"
+    )
     base = f"http://127.0.0.1:{opts.port}"
     server = subprocess.Popen(
         [str(Path(PY).parent / "gunicorn"), "-b", f"127.0.0.1:{opts.port}", "-w", "2", "config.wsgi"],

@@ -100,7 +100,9 @@ def test_the_village_workers_day_fits_a_phone_and_passes_axe(
     some = page.locator("#id_village optgroup option").count()
     assert 0 < some < all_villages
     assert page.locator("#id_village optgroup").count() == 1
-    page.fill(".village-picker input[type=search]", page.locator("#id_village optgroup option").first.inner_text())
+    page.fill(
+        ".village-picker input[type=search]", page.locator("#id_village optgroup option").first.inner_text()
+    )
     assert page.locator("#id_village optgroup option").count() >= 1
     page.screenshot(path=f"{SHOT_DIR}/shot_path_vw_picker.png", full_page=False)
     # After 保存 with mistakes: the summary at the top, focused, with a link to each field.
