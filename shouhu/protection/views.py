@@ -28,7 +28,7 @@ from shouhu.core.accesslog import record_request
 from shouhu.core.jurisdiction import acting_user, public, scoped
 from shouhu.core.models import Organisation, OrganisationKind, Region
 from shouhu.core.policy import param
-from shouhu.protection import selectors, services
+from shouhu.protection import rules, selectors, services
 from shouhu.protection.models import (
     Case,
     CaseState,
@@ -252,6 +252,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
                 "holder": holder,
                 "missed": [d for d in dls if d.met is False],
                 "running": running,
+                "urgent": rules.is_urgent(case.situations),
             }
         )
     record_request(request, "list", count=len(rows), query=request.GET, detail="cases")

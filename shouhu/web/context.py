@@ -67,6 +67,10 @@ def page_text() -> dict[str, str]:
     the script. A callable, so pages that never render it never build it."""
     return {
         "township": _("乡镇（街道）"),
+        "left": _("剩余 {t}"),
+        "late": _("已超时 {t}"),
+        "hours": _("{h} 小时 {m} 分"),
+        "minutes": _("{n} 分钟"),
         "all_townships": _("全部乡镇"),
         "search_village": _("搜索村（居）名"),
         "visit": _("走访"),

@@ -16,6 +16,7 @@ from shouhu.core.access import access_of, restriction_q
 from shouhu.core.capabilities import ROLES
 from shouhu.core.jurisdiction import acting_user, public
 from shouhu.core.models import RoleAssignment
+from shouhu.protection import selectors as protection_selectors
 from shouhu.registry import selectors
 from shouhu.registry.models import Child
 
@@ -85,6 +86,8 @@ def home(request: HttpRequest) -> HttpResponse:
             key_target=Count("pk", filter=Q(key_target=True) & restriction_q(Child, user, "child.care")),
         )
     help_texts = [ROLES[r].help for r in sorted(access.roles) if ROLES[r].help]
+    # Issue 16 part 5: what is waiting and the next time limit, on the first page the officer sees.
+    urgency = protection_selectors.urgency(user) if access.has("case.view") else None
     return render(
         request,
         "web/home.html",
@@ -94,5 +97,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "help_texts": help_texts,
             "shows_status": access.has("child.care") or access.has("child.schooling"),
             "shows_key": access.has("child.care"),
+            "urgency": urgency,
         },
     )

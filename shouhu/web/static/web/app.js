@@ -80,7 +80,7 @@
     var actions = document.createElement("div");
     actions.className = "d-flex flex-wrap gap-2 mt-1";
     if (r.status === "conflict") {
-      actions.appendChild(button(t("look"), "btn-outline-secondary", function () { location.href = r.next || r.url; }));
+      actions.appendChild(button(t("look"), "btn-outline-secondary", function () { location.href = r.next || r.url.replace(/(visit|contact)\/$/, ""); }));
       actions.appendChild(button(t("force"), "btn-primary", function () {
         var params = new URLSearchParams(r.body);
         params.set("base_version", String(r.version));
@@ -295,6 +295,20 @@
     redraw();
   }
   document.querySelectorAll("select[data-village-picker]").forEach(villagePicker);
+
+  /* ---- countdown to a time limit (issue 16 part 5): "剩余 1 小时 5 分" / "已超时 12 分" ---- */
+  function countdown() {
+    document.querySelectorAll("time[data-countdown]").forEach(function (el) {
+      var left = Math.round((new Date(el.getAttribute("datetime")).getTime() - Date.now()) / 60000);
+      var n = Math.abs(left);
+      var span = n >= 60 ? t("hours").replace("{h}", String(Math.floor(n / 60))).replace("{m}", String(n % 60)) : t("minutes", n);
+      el.textContent = (left >= 0 ? t("left") : t("late")).replace("{t}", span);
+      el.classList.toggle("text-danger", left < 60);
+      el.classList.toggle("fw-bold", left < 60);
+    });
+  }
+  countdown();
+  window.setInterval(countdown, 30000);
 
   window.addEventListener("online", sync);
   freshKeys();
