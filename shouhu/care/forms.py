@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -19,7 +20,40 @@ def _now() -> str:
     return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
 
-class ContactForm(forms.Form):
+class FieldForm(forms.Form):
+    """A form for the phone (issue 16): Bootstrap classes on every widget, so text areas fit a 360 px
+    screen and selects and inputs are 44 px touch targets (app.css); a field with an error says so to
+    screen readers; and an idempotency key the browser replaces with its own (offline.js), so that a
+    post sent twice makes one record."""
+
+    client_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client_key"].initial = uuid.uuid4
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput):
+                continue
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        if field in self.fields and self.fields[field].widget.is_hidden:
+            field = None  # nothing to point at: the summary shows it above the form
+        super().add_error(field, error)
+        if field in self.fields:
+            attrs = self.fields[field].widget.attrs
+            attrs["aria-invalid"] = "true"
+            attrs["class"] = attrs.get("class", "") + " is-invalid"
+
+
+class ContactForm(FieldForm):
     parent = forms.ChoiceField(
         label=_("父/母"), choices=[("father", _("父亲")), ("mother", _("母亲"))], widget=forms.RadioSelect
     )
@@ -38,7 +72,10 @@ class ContactForm(forms.Form):
     note = forms.CharField(label=_("备注"), required=False, max_length=200)
 
 
-class VisitForm(forms.Form):
+class VisitForm(FieldForm):
+    # The file's version when the form was shown: a visit that would change a file that changed
+    # meanwhile is not saved silently (services.FileChanged).
+    base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     occurred_at = forms.DateTimeField(
         label=_("走访时间"), widget=DT, initial=_now, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
     )
@@ -85,6 +122,8 @@ class VisitForm(forms.Form):
             "guardianship_rating": cd["guardianship_rating"],
             "living_alone": cd["living_alone"],
             "findings": {k: cd[k] for k in self.FINDINGS if cd.get(k)},
+            "client_key": cd.get("client_key"),
+            "base_version": cd.get("base_version"),
         }
 
 

@@ -116,6 +116,9 @@ class ParentContact(models.Model):
     note = models.CharField(_("备注"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Issue 16: the key the browser made for this record, so that a retried post (weak signal, the
+    # offline queue sending again) finds the record it already made instead of making a second one.
+    client_key = models.UUIDField(_("客户端幂等键"), null=True, blank=True, unique=True, editable=False)
 
     objects = ChildRowQuerySet.as_manager()
 
@@ -158,6 +161,8 @@ class Visit(models.Model):
     living_alone = models.BooleanField(_("发现儿童单独居住/无人监护"), default=False)
     recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Issue 16: see ParentContact.client_key.
+    client_key = models.UUIDField(_("客户端幂等键"), null=True, blank=True, unique=True, editable=False)
 
     objects = ChildRowQuerySet.as_manager()
 

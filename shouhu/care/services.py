@@ -7,11 +7,12 @@ school may also log the calls it helped a pupil make (R2.4). Out of scope answer
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,6 +44,56 @@ FINDING_FIELDS = {
     "guardian_performance": gettext_lazy("监护人履责情况"),
     "needs": gettext_lazy("发现的需求"),
 }
+
+
+class FileChanged(Exception):
+    """Issue 16 (DESIGN principle 6): a record typed against an older version of the file would change
+    the file, and the file changed meanwhile (another device, another worker). Nothing is written; the
+    worker sees what happened and decides. `version` is the file's version now."""
+
+    def __init__(self, message: str, version: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.version = version
+
+
+def _client_key(data: dict[str, Any], errors: dict[str, list[str]]) -> uuid.UUID | None:
+    """The browser's idempotency key (a UUID), or None when the caller sent none."""
+    raw = data.get("client_key")
+    if raw in (None, ""):
+        return None
+    try:
+        return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
+    except ValueError:
+        errors.setdefault("client_key", []).append(_("幂等键须为 UUID。"))
+        return None
+
+
+def _replayed(model: Any, key: uuid.UUID | None, actor: User, child: Child) -> Any:
+    """The record this key already made, when a post is sent again (issue 16). A key that belongs to
+    another child or another user is refused, so a guessed key neither reveals nor hijacks a record."""
+    if key is None:
+        return None
+    row = model.objects.filter(client_key=key).first()
+    if row is None:
+        return None
+    if row.child_id != child.pk or row.recorded_by_id != actor.pk:
+        raise ValidationError({"client_key": [_("该幂等键已被另一条记录使用，请刷新页面后重新填写。")]})
+    return row
+
+
+def _create_once(model: Any, key: uuid.UUID | None, actor: User, child: Child, **fields: Any) -> Any:
+    """Create the row, or — when the same key won a race a moment earlier — answer the row it made.
+    The savepoint keeps the outer transaction usable after the unique index refuses the second insert."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(child=child, client_key=key, recorded_by=actor, **fields)
+    except IntegrityError:
+        row = _replayed(model, key, actor, child)
+        if row is None:
+            raise
+        row.replayed = True
+        return row
 
 
 def _event(
@@ -112,18 +163,27 @@ def contact_log(
     if facilitated not in ParentContact.Facilitator.values:
         errors.setdefault("facilitated_by", []).append(_("协助方须为家庭自行、村（居）或学校。"))
     when = _when(data.get("occurred_at"), "occurred_at", now, errors)
+    key = _client_key(data, errors)
     if errors or when is None:  # `_when` gives None only after recording an error
         raise ValidationError(errors)
-    contact = ParentContact.objects.create(
-        child=child,
+    earlier = _replayed(ParentContact, key, actor, child)
+    if earlier is not None:
+        earlier.replayed = True
+        return earlier
+    contact = _create_once(
+        ParentContact,
+        key,
+        actor,
+        child,
         parent=data["parent"],
         channel=data["channel"],
         facilitated_by=facilitated,
         occurred_at=when,
         note=(data.get("note") or "")[:200],
-        recorded_by=actor,
         recorded_at=now,
     )
+    if getattr(contact, "replayed", False):
+        return contact
     summary = _("登记亲子联系：%(c)s") % {"c": contact.get_channel_display()}
     record_events(
         [
@@ -176,16 +236,25 @@ def visit_log(
             % {"k": "、".join(unknown), "ok": "、".join(FINDING_FIELDS)}
         )
     when = _when(data.get("occurred_at"), "occurred_at", now, errors)
+    key = _client_key(data, errors)
     if errors or when is None:  # `_when` gives None only after recording an error
         raise ValidationError(errors)
+    earlier = _replayed(Visit, key, actor, child)
+    if earlier is not None:
+        earlier.replayed = True
+        return earlier, None
     living_alone = bool(data.get("living_alone") or findings.get("living_alone"))
+    _check_version(child, data.get("base_version"), rating=rating, living_alone=living_alone)
     clean: dict[str, str | bool] = {
         k: str(v)[:1000] for k, v in findings.items() if k in FINDING_FIELDS and v not in (None, "")
     }
     if living_alone:
         clean["living_alone"] = True
-    visit = Visit.objects.create(
-        child=child,
+    visit = _create_once(
+        Visit,
+        key,
+        actor,
+        child,
         occurred_at=when,
         kind=kind,
         visitor_role=role,
@@ -193,9 +262,10 @@ def visit_log(
         findings=clean,
         guardianship_rating=rating,
         living_alone=living_alone,
-        recorded_by=actor,
         recorded_at=now,
     )
+    if getattr(visit, "replayed", False):
+        return visit, None
     record_events(
         [
             _event(
@@ -233,6 +303,33 @@ def visit_log(
             kind=AlertKind.UNATTENDED, key=f"child:{child.pk}", resolved_at__isnull=True
         ).first()
     return visit, alert
+
+
+def _check_version(child: Child, base: Any, *, rating: str, living_alone: bool) -> None:
+    """A visit that would change the file (a new rating, "living alone") typed against an older version
+    of the file is refused with FileChanged (issue 16: nothing overwritten silently). A visit that
+    changes nothing on the file is only added to the record, whatever happened to the file meanwhile."""
+    if base in (None, ""):
+        return
+    try:
+        base_version = int(base)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"base_version": [_("档案版本号须为整数。")]}) from exc
+    current = Child.objects.filter(pk=child.pk).values_list("version", flat=True).first()
+    if current is None or current == base_version:
+        return
+    changes_file = (rating and rating != child.guardianship_rating) or (
+        living_alone and child.care_arrangement != "unattended"
+    )
+    if changes_file:
+        raise FileChanged(
+            _(
+                "您填写期间，%(name)s 的档案已被修改（版本 %(old)s → %(new)s）。本次走访会改动档案"
+                "（监护评估或无人监护），请先查看档案的最新情况，再决定是否仍然保存。"
+            )
+            % {"name": child.name, "old": base_version, "new": current},
+            current,
+        )
 
 
 @transaction.atomic

@@ -10,8 +10,10 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -69,10 +71,23 @@ def today(request: HttpRequest) -> HttpResponse:
     return render(request, "care/today.html", context)
 
 
+def _sync(request: HttpRequest) -> bool:
+    """A post sent by the offline queue (offline.js): it wants JSON, not a page to show."""
+    return request.headers.get("X-Shouhu-Sync") == "1"
+
+
+def _sync_answer(form: Any, status: int = 400, **extra: Any) -> JsonResponse:
+    """The queue's answer when a record cannot be saved: every error by field, in the reader's language."""
+    errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+    return JsonResponse({"ok": False, "errors": errors, **extra}, status=status)
+
+
 @scoped("care.contact", obj="child")
 @login_required
 @never_cache
 def contact_add(request: HttpRequest, pk: Any) -> HttpResponse:
+    """R2.1 in a few taps. Works offline (issue 16): the browser queues the post and sends it again
+    with the same idempotency key, so a retry never makes a second record."""
     child = _writable(request, pk, services.may_log_contact)
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -81,9 +96,15 @@ def contact_add(request: HttpRequest, pk: Any) -> HttpResponse:
         except ValidationError as exc:
             _errors(exc, form)
         else:
+            done = reverse("web:care_child", args=[child.pk])
+            if _sync(request):
+                return JsonResponse({"ok": True, "next": done}, status=201)
             messages.success(request, _("已登记 %(name)s 的亲子联系。") % {"name": child.name})
             nxt = request.POST.get("next") or ""
-            return redirect(nxt if nxt.startswith("/care/") else "web:care_today")
+            # Issue 16 part 2: saving returns to the child's record (or the page the worker came from).
+            return redirect(nxt if nxt.startswith("/care/") else done)
+    if request.method == "POST" and _sync(request):
+        return _sync_answer(form)
     return render(request, "care/contact_form.html", {"child": child, "form": form})
 
 
@@ -91,21 +112,40 @@ def contact_add(request: HttpRequest, pk: Any) -> HttpResponse:
 @login_required
 @never_cache
 def visit_add(request: HttpRequest, pk: Any) -> HttpResponse:
+    """R3.1 with structured findings; offline and retried like `contact_add`. A visit typed against an
+    older file that would change the file answers 409 to the queue and a message on the page."""
     child = _writable(request, pk)
-    form = VisitForm(request.POST or None)
+    form = VisitForm(request.POST or None, initial={"base_version": child.version})
     if request.method == "POST" and form.is_valid():
         try:
-            _visit, alert = services.visit_log(
+            visit, alert = services.visit_log(
                 actor=acting_user(request), child=child, data=form.service_data()
             )
         except ValidationError as exc:
             _errors(exc, form)
+        except services.FileChanged as exc:
+            if _sync(request):
+                return JsonResponse(
+                    {"ok": False, "conflict": exc.message, "version": exc.version}, status=409
+                )
+            form.add_error(None, exc.message)
+            # Shown again with the current version: a second 保存 is the worker's informed decision.
+            data = request.POST.copy()
+            data["base_version"] = str(exc.version)
+            form.data = data
         else:
-            if alert is not None:
+            done = reverse("web:care_child", args=[child.pk])
+            if _sync(request):
+                return JsonResponse(
+                    {"ok": True, "next": done, "alert": alert.message if alert else ""}, status=201
+                )
+            if alert is not None and not getattr(visit, "replayed", False):
                 # R2.2 / 二(二)1: shown at once, on the page the worker is looking at.
                 return render(request, "care/unattended.html", {"child": child, "alert": alert})
             messages.success(request, _("已登记走访。"))
-            return redirect("web:care_child", pk=child.pk)
+            return redirect(done)
+    if request.method == "POST" and _sync(request):
+        return _sync_answer(form)
     return render(request, "care/visit_form.html", {"child": child, "form": form})
 
 
@@ -180,8 +220,6 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
     kind = kind if kind in AlertKind.values else ""
     show = request.GET.get("show") or "open"
     qs = selectors.alerts_for(request.user, kind=kind, open_only=True if show == "open" else None)
-    from django.core.paginator import Paginator
-
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     notes = list(selectors.unread_notifications(request.user)[:50])
     if notes:
@@ -229,13 +267,26 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
 def villages(request: HttpRequest) -> HttpResponse:
     """The township supervisor's view (R3.3, R3.4): per village, compliance, coverage, workers."""
     rows = selectors.village_summary(request.user)
+    # Issue 16 part 4: a county's ~230 villages by township, a page at a time.
+    townships = sorted(
+        {(r["village"].parent_id, r["village"].parent.name) for r in rows if r["village"].parent_id}
+    )
+    township = request.GET.get("township") or ""
+    if township in {code for code, _name in townships}:
+        rows = [r for r in rows if r["village"].parent_id == township]
+    else:
+        township = ""
+    page = Paginator(rows, 30).get_page(request.GET.get("page"))
     unassigned = selectors.unassigned_children(request.user)
     _listed(request, "villages", min(unassigned.count(), 100))
     return render(
         request,
         "care/villages.html",
         {
-            "rows": rows,
+            "rows": page.object_list,
+            "page": page,
+            "townships": townships if len(townships) > 1 else [],
+            "township": township,
             "without_worker": [r for r in rows if not r["worker"]],
             "unassigned": list(unassigned[:100]),
             "unassigned_count": unassigned.count(),

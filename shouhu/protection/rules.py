@@ -171,6 +171,25 @@ HARM_SITUATIONS = frozenset(
 )
 
 
+# Issue 16 part 5: situations that make a case stand out on every list and on the home page — sexual
+# assault and injury (2020 强制报告意见 第四条; plan 二(二)1 "injury_or_harm").
+URGENT_SITUATIONS = frozenset(
+    {
+        "sexual_assault_under_14",
+        "sexual_assault_pregnancy_14_plus",
+        "private_parts_injury",
+        "injury_or_harm",
+        "multiple_injuries_abuse",
+        "abnormal_disability_death",
+    }
+)
+
+
+def is_urgent(situations: Iterable[str] | None) -> bool:
+    """A case whose situations include sexual assault or injury (URGENT_SITUATIONS)."""
+    return bool(URGENT_SITUATIONS & set(situations or ()))
+
+
 def _age_on(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 

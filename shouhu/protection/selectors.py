@@ -121,6 +121,33 @@ def case_deadlines(
     )
 
 
+def urgency(user: Any, now: datetime | None = None) -> dict[str, Any]:
+    """Issue 16 part 5, for the home page of the police and the workers: open cases in the user's
+    scope, those still waiting for the police to accept them, the urgent ones (rules.is_urgent), the
+    ones past a time limit, and the next running deadline. Counts and one time: no child is named."""
+    now = now or timezone.now()
+    lims = limits()
+    cases = list(
+        visible_cases(user)
+        .exclude(state__in=[CaseState.CLOSED, CaseState.UNFOUNDED])
+        .prefetch_related("transitions")
+        .order_by("opened_at")[:500]
+    )
+    running = []
+    overdue = 0
+    for case in cases:
+        dls = case_deadlines(case, now=now, lims=lims)
+        overdue += any(d.overdue for d in dls)
+        running += [d.due for d in dls if d.due and d.done_at is None and d.met is None]
+    return {
+        "open": len(cases),
+        "awaiting": sum(1 for c in cases if c.state == CaseState.REPORTED),
+        "urgent": sum(1 for c in cases if rules.is_urgent(c.situations)),
+        "overdue": overdue,
+        "next_due": min(running) if running else None,
+    }
+
+
 def township_government(case: Case) -> Organisation | None:
     township = case.village.parent
     return Organisation.objects.filter(kind=OrganisationKind.TOWNSHIP_GOVERNMENT, region=township).first()

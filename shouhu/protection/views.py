@@ -29,7 +29,7 @@ from shouhu.core.accesslog import record_request
 from shouhu.core.jurisdiction import acting_user, client_ip, public, scoped
 from shouhu.core.models import Organisation, OrganisationKind, Region
 from shouhu.protection import public as public_reports
-from shouhu.protection import selectors, services
+from shouhu.protection import rules, selectors, services
 from shouhu.protection.models import (
     Case,
     CaseState,
@@ -260,6 +260,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
                 "holder": holder,
                 "missed": [d for d in dls if d.met is False],
                 "running": running,
+                "urgent": rules.is_urgent(case.situations),
             }
         )
     record_request(request, "list", count=len(rows), query=request.GET, detail="cases")

@@ -67,7 +67,33 @@ def menu(access: Access) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     access = access_of(user)
-    context: dict[str, Any] = {"caps": frozenset(access.holdings)}
+    context: dict[str, Any] = {"caps": frozenset(access.holdings), "page_text": page_text}
     if user is not None and user.is_authenticated:
         context["nav_primary"], context["nav_more"] = menu(access)
     return context
+
+
+def page_text() -> dict[str, str]:
+    """The words app.js shows (the offline queue, the village picker: issue 16), translated here, not in
+    the script. A callable, so pages that never render it never build it."""
+    return {
+        "township": _("乡镇（街道）"),
+        "left": _("剩余 {t}"),
+        "late": _("已超时 {t}"),
+        "hours": _("{h} 小时 {m} 分"),
+        "minutes": _("{n} 分钟"),
+        "all_townships": _("全部乡镇"),
+        "search_village": _("搜索村（居）名"),
+        "visit": _("走访"),
+        "contact": _("亲子联系"),
+        "pending": _("等待信号，恢复后自动上传。"),
+        "failed": _("未能上传。"),
+        "login": _("登录已过期：请重新登录后自动上传。"),
+        "look": _("查看档案"),
+        "force": _("仍然上传"),
+        "drop": _("放弃这条"),
+        "drop_confirm": _("放弃后这条记录将被删除，无法恢复。确定放弃？"),
+        "fix": _("未保存，请修改以下内容后再点“保存”："),
+        "queued": _("没有信号：已加密保存在本机，有信号时自动上传。"),
+        "logout_confirm": _("还有 {n} 条记录没有上传，退出后将被删除。确定退出？"),
+    }

@@ -125,7 +125,13 @@ class ChildForm(StyledForm):
     )
     hukou_rural = forms.BooleanField(label=_("农村户籍"), required=False, initial=True)
     hukou_place = forms.CharField(label=_("户籍地"), max_length=200, required=False)
-    village = forms.ChoiceField(label=_("所在村（居）"), choices=[], required=False)
+    village = forms.ChoiceField(
+        label=_("所在村（居）"),
+        choices=[],
+        required=False,
+        # Issue 16 part 4: app.js adds a township picker and a search over the township groups.
+        widget=forms.Select(attrs={"data-village-picker": ""}),
+    )
     address = forms.CharField(label=_("现居住地址"), max_length=200, required=False)
     school = forms.ChoiceField(
         label=_("就读学校/幼儿园"), choices=[], required=False, help_text=_("学校可据此查看本校学生的档案。")

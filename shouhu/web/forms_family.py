@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from shouhu.core import codes
 from shouhu.web.forms import choice_field
 
-DATE = forms.DateInput(attrs={"type": "date", "class": "form-control"})
+# ISO dates (issue 16): a date input rejects the localised 2026/12/02, so the field would show empty.
+DATE = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 TEXT = forms.TextInput(attrs={"class": "form-control"})
 
 

@@ -13,6 +13,8 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("sw.js", views.service_worker, name="sw"),
+    path("offline/", views.offline, name="offline"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", views.home, name="home"),
     path("children/", views_children.child_list, name="child_list"),

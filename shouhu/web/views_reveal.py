@@ -78,6 +78,14 @@ def child_reveal(request: HttpRequest, pk: Any) -> HttpResponse:
         detail=field,
         ip=client_ip(request),
     )
+    # Issue 16: a phone number, once shown, is one tap to call.
+    tel = "".join(ch for ch in value if ch.isdigit() or ch == "+") if field.endswith("phone") else ""
     if getattr(request, "htmx", False):
+        if tel:
+            return HttpResponse(
+                format_html('<a class="font-monospace revealed" href="tel:{}">{}</a>', tel, value)
+            )
         return HttpResponse(format_html('<span class="font-monospace revealed">{}</span>', value))
-    return render(request, "web/children/revealed.html", {"child": child, "value": value, "field": field})
+    return render(
+        request, "web/children/revealed.html", {"child": child, "value": value, "field": field, "tel": tel}
+    )
