@@ -208,6 +208,7 @@ def main() -> int:
         "SHOUHU_INDEX_KEY": secrets.token_urlsafe(40),
         "SHOUHU_AUDIT_KEY": secrets.token_urlsafe(40),
         "SHOUHU_MEDIA_ROOT": str(work / "media"),
+        "SHOUHU_STATIC_ROOT": str(work / "static"),  # hashed static files, as in production
         "SHOUHU_HUEY_IMMEDIATE": "1",
         "SHOUHU_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SHOUHU_LOG_LEVEL": "ERROR",
@@ -215,6 +216,7 @@ def main() -> int:
     logins_path = work / "logins.json"
     print(f"fuzz: fresh database, demo county ({args.children} children) in {work}", flush=True)
     manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
     manage(env, "seed_demo", "--children", str(args.children), "--logins-json", str(logins_path))
     logins = json.loads(logins_path.read_text())
 

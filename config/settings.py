@@ -158,7 +158,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("SHOUHU_STATIC_ROOT", BASE_DIR / "staticfiles"))
 # Front-end packages come from npm (package-lock.json) at install time; only their dist folders are served.
 STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),

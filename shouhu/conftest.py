@@ -38,6 +38,12 @@ def pytest_configure(config: Any) -> None:
 
     # Demo logins are hashed with PBKDF2 in real use; tests need no slow hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Production serves hashed static files from a collectstatic run (CompressedManifestStaticFilesStorage,
+    # issue 16); tests serve them from the apps and node_modules as they are, with no collectstatic.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     # Audit checkpoints (issue 10 part 6) of a test run never mix with the demo's file.
     import tempfile
     from pathlib import Path
