@@ -87,7 +87,7 @@ kinds.register(
         owner_type=DROPOUT_CASE.code,
         template="schooling/documents/dropout_report.html",
         build=report_data,
-        version=lambda case: f"{case.state}:{case.state_since.isoformat()}",
+        version=lambda case: f"{case.state}:{int(case.state_since.timestamp())}",  # fits data_version (40)
         issuer=lambda case, user: case.school.name,
         capability=("dropout.report",),
         groups=frozenset({"identity", "schooling"}),

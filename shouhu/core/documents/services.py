@@ -36,6 +36,12 @@ from shouhu.core.policy import param
 VERIFY_PATH = "verify/"
 
 
+def _fitted_version(version: str) -> str:
+    """A kind's data version as stored (40 characters): a longer one is replaced by its digest, so it still
+    changes exactly when the data does (PostgreSQL refuses an over-long value; SQLite would keep it)."""
+    return version if len(version) <= 40 else hashlib.sha256(version.encode()).hexdigest()[:40]
+
+
 def data_digest(data: dict[str, Any]) -> str:
     """SHA-256 of the printed data in a canonical JSON form (sorted keys, dates as ISO strings)."""
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -143,7 +149,7 @@ def document_generate(
         "issuer": issuer,
         "issued_at": timezone.localtime(now),
         "issued_by": actor.full_name or actor.username,
-        "data_version": str(k.version(record)),
+        "data_version": _fitted_version(str(k.version(record))),
         "data_hash": digest,
     }
     pdf, pages = render_pdf(k.template, {"data": data, "doc": meta})

@@ -237,3 +237,13 @@ def test_generated_document_is_committed_with_its_event(users):
     assert GeneratedDocument.objects.filter(pk=doc.pk).exists()
     assert Event.objects.filter(subject_id=str(doc.pk), verb="document.generated").exists()
     assert verify(doc.code).status == GENUINE
+
+
+def test_a_long_data_version_is_stored_as_its_digest():
+    # PostgreSQL refuses more than 40 characters (a dropout case's version once had 43); SQLite kept them.
+    from shouhu.core.documents.services import _fitted_version
+
+    assert _fitted_version("reported:1764648000") == "reported:1764648000"
+    long_a, long_b = "persuading:" + "x" * 40, "persuading:" + "y" * 40
+    assert len(_fitted_version(long_a)) == 40
+    assert _fitted_version(long_a) != _fitted_version(long_b)
